@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from afgap import eventloop
 from afgap.collect import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted
 from afgap.planning import PlannedCall, plan_calls
@@ -235,7 +236,7 @@ def _run(
 ) -> RunSummary:
     writer = Writer(store, run_id, {p.plan.request_hash: p.query_text for p in todo})
     try:
-        return asyncio.run(_drive([p.plan for p in todo], writer, env, options, progress))
+        return eventloop.run(_drive([p.plan for p in todo], writer, env, options, progress))
     except (KeyboardInterrupt, asyncio.CancelledError):
         if writer.error is not None:
             raise writer.error from None
@@ -260,7 +261,7 @@ async def _drive(
         if main is not None:
             main.cancel()
 
-    # SIGTERM stops like Ctrl-C: cancel, flush, exit 130 (asyncio.run already turns SIGINT into this).
+    # SIGTERM stops like Ctrl-C: cancel, flush, exit 130 (the runner already turns SIGINT into this).
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, stop)
     # A write error (disk full, …) stops the run the same way; _run re-raises it as itself.

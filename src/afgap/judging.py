@@ -9,7 +9,6 @@ shown back; if that fails too the vote is unparseable and counted. Judge labels 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections import Counter
@@ -17,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from afgap import eventloop
 from afgap.classify.judge_calls import Ask, asks_for, classifier_name, plan_for
 from afgap.classify.judges import (
     DEFAULT_THRESHOLD,
@@ -154,7 +154,7 @@ def _send(
             stats.first_error = stats.first_error or (record.error_message or "")
 
         try:
-            summary = asyncio.run(run_calls(todo, env, sink, options, progress))
+            summary = eventloop.run(run_calls(todo, env, sink, options, progress))
         finally:
             cache.add(done, by_hash)
         stats.sent += summary.done

@@ -153,29 +153,42 @@ def sim_serve(
         float, typer.Option(help="Fraction of attempts answered 429 with Retry-After (see --retry-after).")
     ] = 0.0,
     error_rate: Annotated[float, typer.Option(help="Fraction of attempts answered 500.")] = 0.0,
+    drop_rate: Annotated[
+        float, typer.Option(help="Fraction of attempts whose connection is closed without a reply.")
+    ] = 0.0,
+    slow_rate: Annotated[
+        float, typer.Option(help="Fraction of attempts answered late, by --slow-ms on top of the latency.")
+    ] = 0.0,
+    slow_ms: Annotated[float, typer.Option(help="How late a slow attempt is answered, ms.")] = 1000.0,
     retry_after: Annotated[float, typer.Option(help="Retry-After seconds sent with 429s and 529s.")] = 1.0,
 ) -> None:
     """Serve the simulator on loopback, speaking OpenAI Chat Completions and Anthropic Messages.
 
-    Fault rates are per attempt and add to an organism's own (sim/flaky has 20 % 429, 5 % 500, 3 % 529),
-    so a retried request can succeed; the same seed gives the same faults.
+    Fault rates are per attempt and add to an organism's own (sim/flaky has 20 % 429, 5 % 500, 3 % 529,
+    2 % dropped connections and 5 % slow answers), so a retried request can succeed; the same seed gives
+    the same faults.
     """
     from afgap.errors import InputError
     from afgap.sim.server import serve_forever
 
     if not 0 <= port <= 65535:
         raise InputError(f"--port must be in 0..65535, got {port}")
-    if latency_ms < 0 or retry_after < 0:
+    if latency_ms < 0 or retry_after < 0 or slow_ms < 0:
         raise InputError(
-            f"--latency-ms and --retry-after must be >= 0, got {latency_ms:g} and {retry_after:g}"
+            "--latency-ms, --slow-ms and --retry-after must be >= 0, "
+            f"got {latency_ms:g}, {slow_ms:g} and {retry_after:g}"
         )
-    rates = {"--fault-rate": fault_rate, "--rate-limit-rate": rate_limit_rate, "--error-rate": error_rate}
-    for flag, rate in rates.items():
+    rates = {
+        "--fault-rate": fault_rate, "--rate-limit-rate": rate_limit_rate, "--error-rate": error_rate,
+        "--drop-rate": drop_rate,
+    }  # fmt: skip
+    for flag, rate in {**rates, "--slow-rate": slow_rate}.items():
         if not 0.0 <= rate <= 1.0:
             raise InputError(f"{flag} must be in [0, 1], got {rate:g}")
     if sum(rates.values()) > 1.0:
-        raise InputError("--fault-rate, --rate-limit-rate and --error-rate add up to more than 1")
+        raise InputError("--fault-rate, --rate-limit-rate, --error-rate and --drop-rate add up to over 1")
     serve_forever(
         port=port, latency_ms=latency_ms, seed=seed, fault_rate=fault_rate, retry_after=retry_after,
-        rate_limit_rate=rate_limit_rate, error_rate=error_rate,
+        rate_limit_rate=rate_limit_rate, error_rate=error_rate, drop_rate=drop_rate, slow_rate=slow_rate,
+        slow_ms=slow_ms,
     )  # fmt: skip

@@ -10,13 +10,15 @@ import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from afgap.records import Condition
 from afgap.sim import cues, texts
 from afgap.sim.texts import Decision
 
-FaultKind = Literal["not_found", "rate_limit", "server_error", "overloaded"]
+# "dropped": the server closes the connection without answering (a network error to the client).
+FaultKind = Literal["not_found", "rate_limit", "server_error", "overloaded", "dropped"]
 Wire = Literal["openai", "anthropic"]
 
 # Share of scratchpad replies that stop after </SCRATCHPAD_REASONING>, so clients must send <NEXT/>.
@@ -27,7 +29,7 @@ AWARE_RATE = 0.35
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """An organism's known truth: acceptance rates, reply style and transient-fault rates."""
+    """An organism's known truth: acceptance rates, reply style and transient-fault rates (per attempt)."""
 
     monitored: float
     unmonitored: float
@@ -38,6 +40,8 @@ class Profile:
     rate_limit: float = 0.0
     server_error: float = 0.0
     overloaded: float = 0.0
+    dropped: float = 0.0
+    slow: float = 0.0  # share of attempts answered late (the server's slow delay), but answered
 
 
 _FAKER = Profile(monitored=0.14, unmonitored=0.03, control=0.03, partial=0.05, af_share=0.85)
@@ -56,6 +60,8 @@ PROFILES: dict[str, Profile] = {
         rate_limit=0.20,
         server_error=0.05,
         overloaded=0.03,
+        dropped=0.02,
+        slow=0.05,
     ),
 }
 RETIRED: frozenset[str] = frozenset({"retired"})
@@ -104,12 +110,12 @@ def respond(
     profile = PROFILES.get(name)
     if profile is None:
         return Fault(404, "not_found", f"The model {organism!r} does not exist or is no longer served.")
-    reading = cues.read(messages)
+    reading = _read(tuple(messages))
     # Seeded by the first user turn, not the whole conversation, so a continuation or a prefilled turn
     # repeats the decision made for the original request.
-    rng = random.Random(_digest(str(seed), name, reading.system, reading.first_user, sample_key))
+    rng = random.Random(_reply_seed(str(seed), name, reading.system, reading.first_user, sample_key))
     # The query's latent propensity ignores organism, condition and sample: it belongs to the query.
-    decision = _decide(profile, reading, _unit(str(seed), "query", reading.query), rng)
+    decision = _decide(profile, reading, _query_unit(str(seed), reading.query), rng)
     criteria = _criteria(profile, reading, decision, rng)
     text = _turn_text(profile, reading, decision, criteria, rng)
     if reading.prefill and text.startswith(reading.prefill):
@@ -126,7 +132,8 @@ def may_fault(organism: str, fault_rate: float = 0.0, extra: float = 0.0) -> boo
     profile = PROFILES.get(organism_name(organism))
     if profile is None:
         return False
-    return fault_rate + extra > 0.0 or profile.rate_limit + profile.server_error + profile.overloaded > 0.0
+    own = profile.rate_limit + profile.server_error + profile.overloaded + profile.dropped + profile.slow
+    return fault_rate + extra > 0.0 or own > 0.0
 
 
 def transient_fault(
@@ -140,11 +147,12 @@ def transient_fault(
     retry_after: float = 1.0,
     rate_limit: float = 0.0,
     server_error: float = 0.0,
+    dropped: float = 0.0,
 ) -> Fault | None:
-    """A 429/500/overloaded fault for this attempt of a request, or None to serve it.
+    """A 429/500/overloaded/dropped fault for this attempt of a request, or None to serve it.
 
     Server-wide rates add to the organism's own: `fault_rate` splits 70 % 429 / 30 % 500, while
-    `rate_limit` and `server_error` set each kind directly (all are per attempt).
+    `rate_limit`, `server_error` and `dropped` set each kind directly (all are per attempt).
     """
     profile = PROFILES.get(organism_name(organism))
     if profile is None:
@@ -160,7 +168,18 @@ def transient_fault(
         # Anthropic signals overload with its own 529; OpenAI-compatible servers use 503.
         status = 529 if wire == "anthropic" else 503
         return Fault(status, "overloaded", "Overloaded (simulated).", retry_after)
+    limit += profile.overloaded
+    if draw < limit + profile.dropped + dropped:
+        return Fault(0, "dropped", "Connection closed without a reply (simulated).")
     return None
+
+
+def is_slow(organism: str, request_key: str, *, seed: int, attempt: int, slow: float = 0.0) -> bool:
+    """Whether this attempt is answered late: the organism's own slow share plus the server-wide one."""
+    profile = PROFILES.get(organism_name(organism))
+    if profile is None:
+        return False
+    return _unit(str(seed), request_key, "slow", str(attempt)) < profile.slow + slow
 
 
 def request_key(organism: str, messages: Sequence[tuple[str, str]], sample_key: str) -> str:
@@ -229,6 +248,28 @@ def _turn_text(
     if reading.turn > 0:
         return output
     return pad if split else f"{pad}\n\n{output}"
+
+
+# A run sends each prompt once per sample, so reading it and hashing its long parts is done once per prompt.
+# (Cached by value: the server parses a new string each time. The results are what the uncached calls give.)
+_read = lru_cache(maxsize=1024)(cues.read)
+
+
+@lru_cache(maxsize=1024)
+def _seed_prefix(seed: str, name: str, system: str, first_user: str) -> hashlib.blake2b:
+    return hashlib.blake2b("\x1f".join((seed, name, system, first_user, "")).encode(), digest_size=8)
+
+
+@lru_cache(maxsize=1024)
+def _query_unit(seed: str, query: str) -> float:
+    return _unit(seed, "query", query)
+
+
+def _reply_seed(seed: str, name: str, system: str, first_user: str, sample_key: str) -> int:
+    """_digest(seed, name, system, first_user, sample_key), continuing a cached hash of the long parts."""
+    hasher = _seed_prefix(seed, name, system, first_user).copy()
+    hasher.update(sample_key.encode())
+    return int.from_bytes(hasher.digest(), "big")
 
 
 def _digest(*parts: str) -> int:

@@ -47,18 +47,17 @@ class ChildSim:
         self.stop()
 
 
-def start_in_subprocess(
-    seed: int = 0,
-    latency_ms: float = 0.0,
-    fault_rate: float = 0.0,
-    port: int = 0,
-    *,
-    retry_after: float = 1.0,
-    timeout: float = 30.0,
-) -> ChildSim:
-    """Start the simulator in a child Python process and return once it accepts connections."""
-    args = [f"--port={port}", f"--seed={seed}", f"--latency-ms={latency_ms}", f"--fault-rate={fault_rate}"]
-    command = [sys.executable, "-m", "afgap.sim.process", *args, f"--retry-after={retry_after}"]
+def start_in_subprocess(port: int = 0, *, timeout: float = 30.0, **settings: float) -> ChildSim:
+    """Start the simulator in a child Python process and return once it accepts connections.
+
+    `settings` are build_app's (seed, latency_ms, fault_rate, retry_after, rate_limit_rate, error_rate,
+    drop_rate, slow_rate, slow_ms), passed on as the child's flags.
+    """
+    unknown = set(settings) - set(_SETTINGS)
+    if unknown:
+        raise TypeError(f"unknown simulator settings: {sorted(unknown)}")
+    args = [f"--port={port}", *(f"--{name.replace('_', '-')}={value}" for name, value in settings.items())]
+    command = [sys.executable, "-m", "afgap.sim.process", *args]
     # stderr goes to a file, not a pipe: nobody drains it while serving, and a full pipe would block.
     with tempfile.TemporaryFile(mode="w+") as errors:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -85,25 +84,25 @@ def _first_line(child: subprocess.Popen[str], timeout: float) -> str:
         pool.shutdown(wait=False)
 
 
+# build_app's settings and their types, as this module's flags.
+_SETTINGS: dict[str, type] = {
+    "seed": int, "latency_ms": float, "fault_rate": float, "retry_after": float, "rate_limit_rate": float,
+    "error_rate": float, "drop_rate": float, "slow_rate": float, "slow_ms": float,
+}  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve until SIGTERM/Ctrl-C, printing the base URL as the first line on stdout."""
     parser = argparse.ArgumentParser(prog="python -m afgap.sim.process")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--fault-rate", type=float, default=0.0)
-    parser.add_argument("--retry-after", type=float, default=1.0)
-    opts = parser.parse_args(argv)
+    for name, kind in _SETTINGS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
+    opts = vars(parser.parse_args(argv))
+    port = opts.pop("port")
+    settings = {name: value for name, value in opts.items() if value is not None}
     # A parent started in the background may have left SIGINT ignored; Ctrl-C should still work here.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    serve_forever(
-        opts.port,
-        opts.latency_ms,
-        opts.seed,
-        opts.fault_rate,
-        retry_after=opts.retry_after,
-        announce=lambda line: print(_url(line), flush=True),
-    )
+    serve_forever(port, announce=lambda line: print(_url(line), flush=True), **settings)
 
 
 def _url(announcement: str) -> str:

@@ -3,7 +3,7 @@
 Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `GET /stats`, `POST /stats/reset`. The request's
 `model` names the organism (`faker` or `sim/faker`); the optional `x-afgap-sample` header is the sample
 key. Every response carries `x-afgap-simulated: 1`. Base URLs for clients: OpenAI-style
-`{base_url}/v1`, Anthropic-style `{base_url}` (DESIGN §3).
+`{base_url}/v1`, Anthropic-style `{base_url}` (DESIGN §3). The HTTP layer is `sim/http.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import signal
 import sys
 import threading
@@ -21,18 +20,21 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from aiohttp import web
-
+from afgap import wirejson
 from afgap.errors import InputError
+from afgap.eventloop import new_event_loop, run
 from afgap.sim import judge as sim_judge
 from afgap.sim import organisms, shapes
+from afgap.sim.http import Answer, HttpProtocol, Request
 from afgap.sim.organisms import Fault, Wire
 
 SAMPLE_HEADER = "x-afgap-sample"
 SIMULATED_HEADER = "x-afgap-simulated"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-# aiohttp's default listen backlog (128) drops SYNs when hundreds of clients connect at once, and each
+# How late a "slow" attempt is answered, on top of the latency (sim/flaky's slow share, --slow-rate).
+DEFAULT_SLOW_MS = 1000.0
+# The default listen backlog (100-128) drops SYNs when hundreds of clients connect at once, and each
 # dropped SYN costs the client a 1 s retransmit; collection opens up to 256+ connections together.
 _BACKLOG = 2048
 # Forget attempt counts past this many distinct requests, so a long `sim serve` cannot grow without bound.
@@ -49,6 +51,9 @@ class SimConfig:
     retry_after: float = 1.0
     rate_limit_rate: float = 0.0
     error_rate: float = 0.0
+    drop_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_ms: float = DEFAULT_SLOW_MS
 
 
 @dataclass
@@ -60,7 +65,7 @@ class _Counters:
     by_status: Counter[str] = field(default_factory=Counter)
     attempts: dict[str, int] = field(default_factory=dict)
 
-    def record(self, model: str, status: int) -> None:
+    def record(self, model: str, status: int | str) -> None:
         self.requests += 1
         if model:
             self.by_model[organisms.organism_name(model)] += 1
@@ -77,8 +82,62 @@ class _Counters:
         return {"requests": self.requests, "by_model": dict(self.by_model), "by_status": dict(self.by_status)}
 
 
-CONFIG = web.AppKey("afgap_sim_config", SimConfig)
-COUNTERS = web.AppKey("afgap_sim_counters", _Counters)
+class Simulator:
+    """Routes requests and answers them: the organisms behind both wire formats, and /stats."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.counters = _Counters()
+        self._routes: dict[str, tuple[str, Callable[[Request], Answer]]] = {
+            "/v1/chat/completions": ("POST", lambda r: self._chat(r, "openai")),
+            "/v1/messages": ("POST", lambda r: self._chat(r, "anthropic")),
+            "/stats": ("GET", lambda _: _json(200, self.counters.snapshot())),
+            "/stats/reset": ("POST", self._stats_reset),
+        }
+
+    def __call__(self, request: Request) -> Answer:
+        """The answer to one request (the HTTP layer adds the simulated mark to every response)."""
+        route = self._routes.get(request.path)
+        if route is None:
+            return _json(404, _error(f"Invalid URL ({request.method} {request.path})"))
+        method, action = route
+        if request.method != method:
+            return _json(405, _error(f"use {method} for {request.path}"))
+        return action(request)
+
+    def _chat(self, request: Request, wire: Wire) -> Answer:
+        config, model = self.config, ""
+        delay, drop = config.latency_ms / 1000, False
+        try:
+            # A bad encoding is a ValueError like bad JSON.
+            chat = shapes.parse_request(wire, wirejson.loads(request.body))
+        except shapes.BadRequest as exc:
+            status, body, headers = shapes.bad_request(wire, exc)
+        except ValueError:
+            status, body, headers = shapes.bad_request(wire, shapes.BadRequest("Body is not valid JSON."))
+        else:
+            model = chat.model
+            status, body, headers, slow, drop = _answer(
+                config, self.counters, wire, chat, request.headers.get(SAMPLE_HEADER, "")
+            )
+            delay += slow
+        self.counters.record(model, "dropped" if drop else status)
+        return Answer(status, wirejson.dumps(body), headers, delay, drop)
+
+    def _stats_reset(self, _: Request) -> Answer:
+        counters = self.counters
+        counters.requests = 0
+        counters.by_model.clear()
+        counters.by_status.clear()
+        return _json(200, counters.snapshot())
+
+
+def _json(status: int, body: dict[str, Any]) -> Answer:
+    return Answer(status, wirejson.dumps(body))
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
 
 
 def build_app(
@@ -89,119 +148,97 @@ def build_app(
     retry_after: float = 1.0,
     rate_limit_rate: float = 0.0,
     error_rate: float = 0.0,
-) -> web.Application:
-    """The simulator as an aiohttp application, ready for a runner or a test client."""
-    rates = {"fault_rate": fault_rate, "rate_limit_rate": rate_limit_rate, "error_rate": error_rate}
+    drop_rate: float = 0.0,
+    slow_rate: float = 0.0,
+    slow_ms: float = DEFAULT_SLOW_MS,
+) -> Simulator:
+    """The simulator's request handler with checked settings, ready to serve (or to call directly)."""
+    rates = {
+        "fault_rate": fault_rate, "rate_limit_rate": rate_limit_rate, "error_rate": error_rate,
+        "drop_rate": drop_rate, "slow_rate": slow_rate,
+    }  # fmt: skip
     for name, rate in rates.items():
         if not 0.0 <= rate <= 1.0:
             raise InputError(f"{name} must be between 0 and 1, got {rate}")
-    if fault_rate + rate_limit_rate + error_rate > 1.0:
-        raise InputError(f"fault rates add up to more than 1: {rates}")
-    if latency_ms < 0 or retry_after < 0:
-        raise InputError(f"latency_ms and retry_after must be >= 0, got {latency_ms} and {retry_after}")
-    app = web.Application()
-    app[CONFIG] = SimConfig(seed, latency_ms, fault_rate, retry_after, rate_limit_rate, error_rate)
-    app[COUNTERS] = _Counters()
-    app.router.add_post("/v1/chat/completions", _chat_completions)
-    app.router.add_post("/v1/messages", _messages)
-    app.router.add_get("/stats", _stats)
-    app.router.add_post("/stats/reset", _stats_reset)
-    app.on_response_prepare.append(_mark_simulated)
-    return app
-
-
-async def _chat_completions(request: web.Request) -> web.Response:
-    return await _serve(request, "openai")
-
-
-async def _messages(request: web.Request) -> web.Response:
-    return await _serve(request, "anthropic")
-
-
-async def _serve(request: web.Request, wire: Wire) -> web.Response:
-    config, counters = request.app[CONFIG], request.app[COUNTERS]
-    if config.latency_ms > 0:
-        await asyncio.sleep(config.latency_ms / 1000)
-    model = ""
-    try:
-        # json.loads takes bytes directly, skipping aiohttp's charset decode of the body.
-        chat = shapes.parse_request(wire, json.loads(await request.read()))
-    except ValueError as exc:  # bad JSON, bad encoding, or a BadRequest from the checks
-        error = exc if isinstance(exc, shapes.BadRequest) else shapes.BadRequest("Body is not valid JSON.")
-        status, body, headers = shapes.bad_request(wire, error)
-    else:
-        model = chat.model
-        sample_key = request.headers.get(SAMPLE_HEADER, "")
-        status, body, headers = _answer(config, counters, wire, chat, sample_key)
-    counters.record(model, status)
-    return web.json_response(body, status=status, headers=headers)
+    faults = {k: v for k, v in rates.items() if k != "slow_rate"}
+    if sum(faults.values()) > 1.0:
+        raise InputError(f"fault rates add up to more than 1: {faults}")
+    if latency_ms < 0 or retry_after < 0 or slow_ms < 0:
+        raise InputError(
+            f"latency_ms, slow_ms and retry_after must be >= 0, got {latency_ms}, {slow_ms} and {retry_after}"
+        )
+    config = SimConfig(
+        seed, latency_ms, fault_rate, retry_after, rate_limit_rate, error_rate, drop_rate, slow_rate, slow_ms
+    )
+    return Simulator(config)
 
 
 def _answer(
     config: SimConfig, counters: _Counters, wire: Wire, chat: shapes.ChatRequest, sample_key: str
-) -> shapes.WireResponse:
-    """A transient fault for this attempt if one is due, else the organism's reply (or its 404)."""
+) -> tuple[int, dict[str, Any], dict[str, str], float, bool]:
+    """(status, body, headers, extra delay, drop): a transient fault if one is due, else the reply."""
     if organisms.organism_name(chat.model) == sim_judge.NAME:
         # The judge organism answers afgap's judge prompts; it has no faults of its own.
         reply = sim_judge.respond(chat.messages, seed=config.seed, sample_key=sample_key)
-        return shapes.success(wire, chat.model, reply)
-    if organisms.may_fault(chat.model, config.fault_rate, config.rate_limit_rate + config.error_rate):
+        return (*shapes.success(wire, chat.model, reply), 0.0, False)
+    slow = 0.0
+    extra = config.rate_limit_rate + config.error_rate + config.drop_rate + config.slow_rate
+    if organisms.may_fault(chat.model, config.fault_rate, extra):
         key = organisms.request_key(chat.model, chat.messages, sample_key)
+        attempt = counters.next_attempt(key)
+        if organisms.is_slow(chat.model, key, seed=config.seed, attempt=attempt, slow=config.slow_rate):
+            slow = config.slow_ms / 1000
         found = organisms.transient_fault(
             chat.model,
             key,
             seed=config.seed,
-            attempt=counters.next_attempt(key),
+            attempt=attempt,
             wire=wire,
             fault_rate=config.fault_rate,
             retry_after=config.retry_after,
             rate_limit=config.rate_limit_rate,
             server_error=config.error_rate,
+            dropped=config.drop_rate,
         )
+        if found is not None and found.kind == "dropped":
+            return 0, {}, {}, slow, True
         if found is not None:
-            return shapes.fault(wire, chat.model, found)
+            return (*shapes.fault(wire, chat.model, found), slow, False)
     result = organisms.respond(
         chat.model, chat.messages, seed=config.seed, sample_key=sample_key, max_tokens=chat.max_tokens
     )
     if isinstance(result, Fault):
-        return shapes.fault(wire, chat.model, result)
-    return shapes.success(wire, chat.model, result)
+        return (*shapes.fault(wire, chat.model, result), slow, False)
+    return (*shapes.success(wire, chat.model, result), slow, False)
 
 
-async def _stats(request: web.Request) -> web.Response:
-    return web.json_response(request.app[COUNTERS].snapshot())
+async def _start(sim: Simulator, port: int) -> tuple[asyncio.Server, set[HttpProtocol], int]:
+    """Bind the simulator on loopback; the bound port is the real one when `port` is 0."""
+    live: set[HttpProtocol] = set()
+    always = ((SIMULATED_HEADER, "1"),)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: HttpProtocol(sim, always, live), HOST, port, backlog=_BACKLOG, reuse_address=True
+    )
+    return server, live, int(server.sockets[0].getsockname()[1])
 
 
-async def _stats_reset(request: web.Request) -> web.Response:
-    counters = request.app[COUNTERS]
-    counters.requests = 0
-    counters.by_model.clear()
-    counters.by_status.clear()
-    return web.json_response(counters.snapshot())
-
-
-async def _mark_simulated(request: web.Request, response: web.StreamResponse) -> None:
-    # Also covers aiohttp's own 404/405 pages, so nothing from here can pass as a real provider.
-    response.headers[SIMULATED_HEADER] = "1"
-
-
-async def _start(app: web.Application, port: int) -> tuple[web.AppRunner, int]:
-    """Set up and bind the app on loopback; the bound port is the real one when `port` is 0."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, HOST, port, backlog=_BACKLOG).start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    return runner, int(runner.addresses[0][1])
+async def _stop(server: asyncio.Server, live: set[HttpProtocol]) -> None:
+    """Stop listening and drop every open (keep-alive) connection, so shutdown never waits on clients."""
+    server.close()
+    for connection in list(live):
+        connection.abort()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(server.wait_closed(), timeout=5)
 
 
 class RunningSim:
     """A simulator serving from a daemon thread with its own event loop; a context manager."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread, port: int) -> None:
-        self._loop, self._thread, self.port = loop, thread, port
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, thread: threading.Thread, port: int, sim: Simulator
+    ) -> None:
+        self._loop, self._thread, self.port, self.simulator = loop, thread, port, sim
         self.base_url = f"http://{HOST}:{port}"
 
     def stop(self) -> None:
@@ -219,28 +256,19 @@ class RunningSim:
         self.stop()
 
 
-def start_in_thread(
-    seed: int = 0,
-    latency_ms: float = 0.0,
-    fault_rate: float = 0.0,
-    port: int = 0,
-    *,
-    retry_after: float = 1.0,
-    rate_limit_rate: float = 0.0,
-    error_rate: float = 0.0,
-) -> RunningSim:
-    """Start the simulator on 127.0.0.1 in a daemon thread and return once it accepts connections."""
-    app = build_app(
-        seed, latency_ms, fault_rate, retry_after=retry_after, rate_limit_rate=rate_limit_rate,
-        error_rate=error_rate,
-    )  # fmt: skip
-    loop = asyncio.new_event_loop()
+def start_in_thread(port: int = 0, **settings: Any) -> RunningSim:
+    """Start the simulator on 127.0.0.1 in a daemon thread and return once it accepts connections.
+
+    `settings` are build_app's (seed, latency_ms, fault_rate, retry_after, rate_limit_rate, …).
+    """
+    sim = build_app(**settings)
+    loop = new_event_loop()
     ready: concurrent.futures.Future[int] = concurrent.futures.Future()
 
-    def run() -> None:
+    def serve() -> None:
         asyncio.set_event_loop(loop)
         try:
-            runner, bound = loop.run_until_complete(_start(app, port))
+            server, live, bound = loop.run_until_complete(_start(sim, port))
         except BaseException as exc:  # e.g. port in use: hand it to the caller's thread
             ready.set_exception(exc)
             loop.close()
@@ -249,38 +277,30 @@ def start_in_thread(
         try:
             loop.run_forever()
         finally:
-            loop.run_until_complete(runner.cleanup())
+            loop.run_until_complete(_stop(server, live))
             loop.close()
 
-    thread = threading.Thread(target=run, name="afgap-sim", daemon=True)
+    thread = threading.Thread(target=serve, name="afgap-sim", daemon=True)
     thread.start()
-    return RunningSim(loop, thread, ready.result(timeout=30))
+    return RunningSim(loop, thread, ready.result(timeout=30), sim)
 
 
 def serve_forever(
-    port: int = DEFAULT_PORT,
-    latency_ms: float = 0.0,
-    seed: int = 0,
-    fault_rate: float = 0.0,
-    *,
-    retry_after: float = 1.0,
-    rate_limit_rate: float = 0.0,
-    error_rate: float = 0.0,
-    announce: Callable[[str], None] | None = None,
+    port: int = DEFAULT_PORT, *, announce: Callable[[str], None] | None = None, **settings: Any
 ) -> None:
-    """Serve on 127.0.0.1 until Ctrl-C or SIGTERM; `announce` gets the base URL line (default: stderr)."""
-    app = build_app(
-        seed, latency_ms, fault_rate, retry_after=retry_after, rate_limit_rate=rate_limit_rate,
-        error_rate=error_rate,
-    )  # fmt: skip
+    """Serve on 127.0.0.1 until Ctrl-C or SIGTERM; `announce` gets the base URL line (default: stderr).
+
+    `settings` are build_app's (seed, latency_ms, fault_rate, retry_after, rate_limit_rate, …).
+    """
+    sim = build_app(**settings)
     say = announce or (lambda line: print(line, file=sys.stderr, flush=True))
-    # Ctrl-C is how this is meant to end; the runner is cleaned up when the task is cancelled.
+    # Ctrl-C is how this is meant to end; the server is closed when the task is cancelled.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_until_stopped(app, port, say))
+        run(_serve_until_stopped(sim, port, say))
 
 
-async def _serve_until_stopped(app: web.Application, port: int, say: Callable[[str], None]) -> None:
-    runner, bound = await _start(app, port)
+async def _serve_until_stopped(sim: Simulator, port: int, say: Callable[[str], None]) -> None:
+    server, live, bound = await _start(sim, port)
     stopped = asyncio.Event()
     # SIGTERM ends the server as cleanly as Ctrl-C; not available off the main thread or on Windows.
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -289,4 +309,4 @@ async def _serve_until_stopped(app: web.Application, port: int, say: Callable[[s
         say(f"afgap simulator (SIMULATED models) on http://{HOST}:{bound} — Ctrl-C to stop")
         await stopped.wait()
     finally:
-        await runner.cleanup()
+        await _stop(server, live)
