@@ -67,7 +67,7 @@ LONG = 'You are an AI made by a lab. "Quoted", ünïcode, \u2028 and\nnewlines. 
     system=st.sampled_from(["", "short system prompt", LONG]),
     temperature=st.floats(0, 2),
 )
-def test_encode_body_is_compact_json(user: str, system: str, temperature: float) -> None:
+def test_encode_body_is_compact_json_that_round_trips(user: str, system: str, temperature: float) -> None:
     body: dict[str, Any] = {
         "model": "m",
         "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
@@ -76,4 +76,10 @@ def test_encode_body_is_compact_json(user: str, system: str, temperature: float)
     }
     if system:
         body["system"] = system
-    assert encode_body(body) == json.dumps(body, separators=(",", ":")).encode()
+    assert json.loads(encode_body(body)) == body  # also bodies orjson refuses (lone surrogates): json's
+
+
+def test_encode_body_is_compact_utf8() -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": 'ünï "q"'}], "temperature": 0.5}
+    expected = '{"model":"m","messages":[{"role":"user","content":"ünï \\"q\\""}],"temperature":0.5}'
+    assert encode_body(body) == expected.encode()

@@ -5,7 +5,6 @@ Waits honour Retry-After; attempts and total retry time are bounded (DESIGN §8)
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -16,6 +15,7 @@ from typing import Any
 import stamina
 from aiolimiter import AsyncLimiter
 
+from afgap import wirejson
 from afgap.providers.clients import AttemptError, Client
 from afgap.providers.wire import MalformedResponse, WireFormat, one_line
 from afgap.records import Completion
@@ -137,7 +137,7 @@ async def attempt(endpoint: Endpoint, content: bytes, headers: Mapping[str, str]
     simulated = SIMULATED_HEADER in response_headers
     if 200 <= status < 300:
         try:
-            return endpoint.wire.from_wire(json.loads(raw)), simulated
+            return endpoint.wire.from_wire(wirejson.loads(raw)), simulated
         except (ValueError, AttributeError, TypeError) as exc:
             reason = str(exc) if isinstance(exc, MalformedResponse) else "body is not the documented JSON"
             raise AttemptError("retry", "bad_response", one_line(f"HTTP {status}: {reason}")) from None
@@ -150,6 +150,6 @@ async def attempt(endpoint: Endpoint, content: bytes, headers: Mapping[str, str]
 def _decode(content: bytes) -> Any:
     """An error body as JSON when it is JSON, else as text (proxies answer with HTML)."""
     try:
-        return json.loads(content)
+        return wirejson.loads(content)
     except ValueError:
         return content.decode("utf-8", "replace")

@@ -7,15 +7,13 @@ looking at their own error bodies.
 from __future__ import annotations
 
 import email.utils
-import functools
-import json
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, Literal, Protocol
 
+from afgap import wirejson
 from afgap.records import Completion, Message, ModelSpec, Sampling
 
 ErrorKind = Literal["retry", "fatal", "unavailable", "auth"]
@@ -182,35 +180,6 @@ def _http_date_delta(text: str, now: float) -> float | None:
     return when.timestamp() - now
 
 
-# Strings this long are system prompts: the same few thousand characters in every request of a run.
-_LONG = 4096
-
-
-_compact = json.JSONEncoder(separators=(",", ":")).encode
-
-
 def encode_body(body: Mapping[str, Any]) -> bytes:
-    """Compact JSON bytes for a request body, encoding each long string (system prompt) once per run."""
-    system = body.get("system")
-    if (isinstance(system, str) and len(system) >= _LONG) or any(
-        len(m.get("content") or "") >= _LONG for m in body.get("messages", ())
-    ):
-        return _dumps(body).encode()
-    # Short prompts: the C encoder in one call beats walking the body in Python.
-    return _compact(body).encode()
-
-
-def _dumps(value: Any) -> str:
-    if isinstance(value, str):
-        return _quote_long(value) if len(value) >= _LONG else _quote(value)
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{_quote(str(k))}:{_dumps(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(map(_dumps, value)) + "]"
-    return json.dumps(value)
-
-
-@functools.lru_cache(maxsize=64)
-def _quote_long(text: str) -> str:
-    # Encoding a 30 kB prompt costs ~65 µs; the cache turns that into one hash of an already-hashed str.
-    return _quote(text)
+    """Compact JSON bytes for a request body."""
+    return wirejson.dumps(body)
