@@ -18,7 +18,7 @@ from typing import Any
 from afgap import __version__
 from afgap.errors import StoreError
 from afgap.migrations import SCHEMA_VERSION, migrate
-from afgap.records import CallRecord, Condition, InterchangeRecord, Label, Message, Outcome
+from afgap.records import CallRecord, Condition, InterchangeRecord, Label, Message, Outcome, Sampling
 
 # Which label a report uses when several exist for one response: the strongest present.
 CLASSIFIER_STRENGTH = {"tags": 0, "screen": 1, "import": 2, "judge": 3}
@@ -190,21 +190,22 @@ class Store:
         self, items: Sequence[tuple[CallRecord, Sequence[Label], str | None]], run_id: int
     ) -> None:
         """Commit finished calls with their labels in one transaction (an errored cell is replaced)."""
+        now = _now()  # one timestamp per batch: a batch spans at most ~50 ms
+        self.write_rows([(response_row(r, run_id, query, now), labels) for r, labels, query in items], now)
+
+    def write_rows(self, items: Sequence[tuple[ResponseRow, Sequence[Label]]], now: str) -> None:
+        """write_calls for rows already built by response_row (the collect writer's child process)."""
         if not items:
             return
-        now = _now()  # one timestamp per batch: a batch spans at most ~50 ms
-        hashes = [(record.plan.request_hash,) for record, _, _ in items]
-        rows = [_response_row(record, run_id, query_text, now) for record, _, query_text in items]
+        hashes = [(row[_HASH_COLUMN],) for row, _ in items]
         # Labels find their response by its unique request hash, so the whole batch is three executemany.
         label_rows = [
-            (record.plan.request_hash, *_label_fields(label), now)
-            for record, labels, _ in items
-            for label in labels
+            (row[_HASH_COLUMN], *_label_fields(label), now) for row, labels in items for label in labels
         ]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.executemany("DELETE FROM responses WHERE request_hash = ?", hashes)
-            self.conn.executemany(_INSERT_RESPONSE, rows)
+            self.conn.executemany(_INSERT_RESPONSE, [row for row, _ in items])
             self.conn.executemany(_INSERT_LABEL_BY_HASH, label_rows)
             self.conn.execute("COMMIT")
         except BaseException:
@@ -397,6 +398,11 @@ class Store:
         return int(cur.lastrowid or 0) if cur.rowcount else None
 
 
+@functools.lru_cache(maxsize=64)
+def _sampling_json(sampling: Sampling) -> str:
+    return sampling.model_dump_json()
+
+
 @functools.lru_cache(maxsize=4096)
 def _messages_json(messages: tuple[Message, ...]) -> str:
     """The stored JSON of a conversation; the same rendered prompt recurs across samples and models."""
@@ -414,12 +420,18 @@ _INSERT_LABEL_BY_HASH = """INSERT OR REPLACE INTO labels
     VALUES ((SELECT id FROM responses WHERE request_hash = ?), ?, ?, ?, ?, ?, ?, ?)"""
 
 
-def _response_row(record: CallRecord, run_id: int, query_text: str | None, now: str) -> tuple[Any, ...]:
+# A response as the values of _INSERT_RESPONSE, in order; plain tuples pickle fast to the writer process.
+ResponseRow = tuple[Any, ...]
+_HASH_COLUMN = 1
+
+
+def response_row(record: CallRecord, run_id: int, query_text: str | None, now: str) -> ResponseRow:
+    """The stored row of a finished call (request_hash at _HASH_COLUMN)."""
     plan = record.plan
     return (
         run_id, plan.request_hash, plan.spec.model, plan.spec.provider, plan.scenario,
         plan.scenario_hash, plan.query_id, query_text, plan.condition.value, plan.sample,
-        _messages_json(record.messages_sent), plan.sampling.model_dump_json(), record.status,
+        _messages_json(record.messages_sent), _sampling_json(plan.sampling), record.status,
         record.text, record.reasoning, record.provider_model, record.finish_reason, record.tokens_in,
         record.tokens_out, record.cost_usd, record.latency_s, record.attempts, record.turns,
         int(record.api_refusal), int(record.simulated), record.error_class, record.error_message, now,
