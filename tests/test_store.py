@@ -47,7 +47,7 @@ def test_schema_is_pinned(db: Path) -> None:
         version = store.conn.execute("PRAGMA user_version").fetchone()[0]
         columns = [row[1] for row in store.conn.execute("PRAGMA table_info(responses)")]
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
-    assert version == SCHEMA_VERSION == 2
+    assert version == SCHEMA_VERSION == 3
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
@@ -116,3 +116,63 @@ def test_import_is_all_or_nothing(db: Path) -> None:
         assert store.models() == []
         assert store.import_records([(good, [])]) == (1, 0)
         assert store.import_records([(good, [])]) == (0, 1)
+
+
+def _messages_of(store_path: Path) -> list[tuple[str, str | None]]:
+    """(request_hash, the messages JSON it was sent) through the prompts table."""
+    with sqlite3.connect(store_path) as conn:
+        rows = conn.execute(
+            "SELECT r.request_hash, p.messages FROM responses r LEFT JOIN prompts p ON p.id = r.prompt_id "
+            "ORDER BY r.request_hash"
+        )
+        return [(h, m) for h, m in rows]
+
+
+def _sent(plan: CallPlan) -> CallRecord:
+    return _record(plan).model_copy(update={"messages_sent": plan.messages})
+
+
+def test_each_conversation_is_stored_once(db: Path) -> None:
+    plans = [_plan(h=f"h{i}") for i in range(3)] + [_plan("q2", h="other")]
+    with open_store(db) as store:
+        run = store.start_run("c", {})
+        store.write_calls([(_sent(p), [REFUSE], "q") for p in plans[:2]], run)
+        store.write_calls([(_sent(p), [REFUSE], "q") for p in plans[2:]], run)
+        (count,) = store.conn.execute("SELECT COUNT(*) FROM prompts").fetchone()
+    assert count == 1  # all four plans sent the same one-turn conversation
+    sent = '[{"role": "user", "content": "hi"}]'
+    assert _messages_of(db) == [(h, sent) for h in ("h0", "h1", "h2", "other")]
+
+
+def test_a_failed_batch_forgets_the_prompts_it_inserted(db: Path) -> None:
+    with open_store(db) as store:
+        run = store.start_run("c", {})
+        bad = _sent(_plan(h="x")).model_copy(update={"status": "bogus"})  # violates the CHECK
+        with pytest.raises(sqlite3.IntegrityError):
+            store.write_calls([(bad, [], "q")], run)
+        assert store.conn.execute("SELECT COUNT(*) FROM prompts").fetchone() == (0,)
+        store.write_calls([(_sent(_plan()), [REFUSE], "q")], run)  # the cached id must not dangle
+    assert _messages_of(db) == [("h1", '[{"role": "user", "content": "hi"}]')]
+
+
+def test_migration_3_moves_stored_messages_into_prompts(tmp_path: Path) -> None:
+    from afgap.migrations import MIGRATIONS
+
+    path = tmp_path / "v2.sqlite"
+    with sqlite3.connect(path) as conn:
+        for statement in ";".join(MIGRATIONS[:2]).split(";"):
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 2")
+        for h, messages in (("a", "[1]"), ("b", "[1]"), ("c", "[2]"), ("d", None)):
+            conn.execute(
+                "INSERT INTO responses (source, request_hash, model, provider, scenario, scenario_hash, "
+                "query_id, condition, sample, messages, status, created_at) "
+                "VALUES ('collect', ?, 'm', 'p', 's', 'sh', 'q', 'monitored', 0, ?, 'ok', 'now')",
+                (h, messages),
+            )
+    with open_store(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone() == (3,)
+        (left,) = store.conn.execute("SELECT COUNT(messages) FROM responses").fetchone()
+        (prompts,) = store.conn.execute("SELECT COUNT(*) FROM prompts").fetchone()
+    assert left == 0 and prompts == 2
+    assert _messages_of(path) == [("a", "[1]"), ("b", "[1]"), ("c", "[2]"), ("d", None)]

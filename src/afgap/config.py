@@ -159,7 +159,10 @@ def _number(value: Any, where: str, *, integer: bool = False, zero_ok: bool = Fa
         number = (int(value) if integer else float(value)) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         number = None
-    least = "at least 0" if zero_ok else ("at least 1" if integer else "positive")
+    if integer:
+        wanted = "an integer at least 0" if zero_ok else "an integer at least 1"
+    else:
+        wanted = "a number at least 0" if zero_ok else "a positive number"
     if number is None or number != number or number < 0 or (number == 0 and not zero_ok):
-        raise InputError(f"{where} must be {'an integer ' if integer else 'a number '}{least}, got {value!r}")
+        raise InputError(f"{where} must be {wanted}, got {value!r}")
     return number

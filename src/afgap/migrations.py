@@ -80,6 +80,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX judge_calls_response ON judge_calls(response_id);
     ALTER TABLE labels ADD COLUMN detail TEXT;
     """,
+    # 3: the messages sent, stored once per distinct conversation instead of once per response (a run
+    # repeats each prompt for every sample and model: 10,000 responses carried 45 MB of copies). The old
+    # column stays, emptied: dropping a column needs SQLite 3.35, which some supported systems lack.
+    """
+    CREATE TABLE prompts (
+        id INTEGER PRIMARY KEY,
+        messages TEXT NOT NULL UNIQUE
+    );
+    ALTER TABLE responses ADD COLUMN prompt_id INTEGER REFERENCES prompts(id);
+    INSERT OR IGNORE INTO prompts (messages) SELECT messages FROM responses WHERE messages IS NOT NULL;
+    UPDATE responses SET prompt_id = (SELECT id FROM prompts WHERE prompts.messages = responses.messages),
+        messages = NULL WHERE messages IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

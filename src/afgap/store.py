@@ -23,6 +23,8 @@ from afgap.records import CallRecord, Condition, InterchangeRecord, Label, Messa
 # Which label a report uses when several exist for one response: the strongest present.
 CLASSIFIER_STRENGTH = {"tags": 0, "screen": 1, "import": 2, "judge": 3}
 _EXPECTED_TABLES = {"runs", "responses", "labels"}
+# Where response_row puts the request hash and the messages' JSON (which write_rows swaps for a prompt id).
+_HASH_COLUMN, _MESSAGES_COLUMN = 1, 10
 
 
 def classifier_strength(classifier: str) -> int:
@@ -156,6 +158,7 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self._prompt_ids: dict[str, int] = {}  # messages JSON -> prompts.id, for this connection's writes
 
     def close(self) -> None:
         """Close the connection (WAL content is checkpointed by SQLite)."""
@@ -204,13 +207,27 @@ class Store:
         ]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            rows = [self._with_prompt_id(row) for row, _ in items]
             self.conn.executemany("DELETE FROM responses WHERE request_hash = ?", hashes)
-            self.conn.executemany(_INSERT_RESPONSE, [row for row, _ in items])
+            self.conn.executemany(_INSERT_RESPONSE, rows)
             self.conn.executemany(_INSERT_LABEL_BY_HASH, label_rows)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self._prompt_ids.clear()  # ids of prompts inserted in this transaction are gone
             raise
+
+    def _with_prompt_id(self, row: ResponseRow) -> ResponseRow:
+        """The row with its messages' JSON replaced by the id of that conversation in `prompts`."""
+        messages = row[_MESSAGES_COLUMN]
+        if messages is None:
+            return row
+        prompt_id = self._prompt_ids.get(messages)
+        if prompt_id is None:
+            self.conn.execute("INSERT OR IGNORE INTO prompts (messages) VALUES (?)", (messages,))
+            found = self.conn.execute("SELECT id FROM prompts WHERE messages = ?", (messages,)).fetchone()
+            prompt_id = self._prompt_ids[messages] = int(found[0])
+        return (*row[:_MESSAGES_COLUMN], prompt_id, *row[_MESSAGES_COLUMN + 1 :])
 
     def _write_labels(self, response_id: int, labels: Iterable[Label], now: str | None = None) -> None:
         now = now or _now()
@@ -410,7 +427,7 @@ def _messages_json(messages: tuple[Message, ...]) -> str:
 
 
 _INSERT_RESPONSE = """INSERT INTO responses (run_id, source, request_hash, model, provider, scenario,
-    scenario_hash, query_id, query_text, condition, sample, messages, sampling, status, text, reasoning,
+    scenario_hash, query_id, query_text, condition, sample, prompt_id, sampling, status, text, reasoning,
     provider_model, finish_reason, tokens_in, tokens_out, cost_usd, latency_s, attempts, turns,
     api_refusal, simulated, error_class, error_message, created_at)
     VALUES (?, 'collect', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -420,13 +437,13 @@ _INSERT_LABEL_BY_HASH = """INSERT OR REPLACE INTO labels
     VALUES ((SELECT id FROM responses WHERE request_hash = ?), ?, ?, ?, ?, ?, ?, ?)"""
 
 
-# A response as the values of _INSERT_RESPONSE, in order; plain tuples pickle fast to the writer process.
+# A response as the values of _INSERT_RESPONSE, in order, but for the messages' JSON where the prompt id
+# goes (write_rows swaps them); plain tuples pickle fast to the writer process.
 ResponseRow = tuple[Any, ...]
-_HASH_COLUMN = 1
 
 
 def response_row(record: CallRecord, run_id: int, query_text: str | None, now: str) -> ResponseRow:
-    """The stored row of a finished call (request_hash at _HASH_COLUMN)."""
+    """The stored row of a finished call (request hash at _HASH_COLUMN, messages at _MESSAGES_COLUMN)."""
     plan = record.plan
     return (
         run_id, plan.request_hash, plan.spec.model, plan.spec.provider, plan.scenario,

@@ -31,19 +31,22 @@ def _error_line(result: Any) -> str:
 
 def _rows(db: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT status, turns, text, messages, error_class FROM responses").fetchall()
+        return conn.execute(
+            "SELECT status, turns, text, p.messages, error_class FROM responses LEFT JOIN prompts p "
+            "ON p.id = responses.prompt_id"
+        ).fetchall()
 
 
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
         (["--concurrency", "0"], 2, "--concurrency must be an integer at least 1, got 0"),
-        (["--rpm", "-5"], 2, "--rpm must be a number positive, got -5"),
+        (["--rpm", "-5"], 2, "--rpm must be a positive number, got -5"),
         (["--max-cost", "abc"], 2, "--max-cost"),
         (["--max-cost", "-1"], 2, "--max-cost must be a number of USD >= 0"),
         (["--provider-limit", "anthropic"], 2, "expected PROVIDER:KEY=VALUE"),
         (["--provider-limit", "anthropic:burst=3"], 2, "'burst=3' is not one of"),
-        (["--provider-limit", "anthropic:rpm=0"], 2, "rpm must be a number positive, got '0'"),
+        (["--provider-limit", "anthropic:rpm=0"], 2, "rpm must be a positive number, got '0'"),
     ],
 )
 def test_bad_flags_are_one_line_and_leave_no_store(
