@@ -88,6 +88,8 @@ def _script(server: FakeProvider, wire: str, body: dict[str, Any], attempt: int)
         return _error(wire, 503 if attempt == 1 else 529, "overloaded_error", "Overloaded")
     if model == "patience" and attempt == 1:
         return _error(wire, 429, "rate_limit_error", "Rate limit reached", "rate_limit_exceeded", wait="300")
+    if model == "throttled" and attempt <= 8:
+        return _error(wire, 429, "rate_limit_error", "Rate limit reached", "rate_limit_exceeded")
     if model == "rate-limited" and attempt == 1:
         return _error(wire, 429, "rate_limit_error", "Rate limit reached", "rate_limit_exceeded")
     if model == "garbage":

@@ -12,6 +12,7 @@ from tests.conftest import SENTINEL_KEY
 from afgap.collect import EngineOptions, RunSummary, run_calls
 from afgap.errors import MissingKeyError
 from afgap.providers.registry import resolve
+from afgap.providers.wire import encode_body
 from afgap.records import CallPlan, CallRecord, Condition, Message, Sampling
 from fake_provider import SCRATCH, FakeProvider
 
@@ -125,6 +126,45 @@ def test_overloaded_then_ok(fake: FakeProvider) -> None:
     env = env_for(fake)
     [record], summary = run([make_plan("anthropic/flaky", env)], env, max_attempts=4)
     assert (record.status, record.attempts, summary.retries) == ("ok", 3, 2)
+
+
+def test_rate_limits_draw_on_their_own_larger_attempt_budget(fake: FakeProvider) -> None:
+    """Eight 429s in a row outlast max_attempts=3 but not the rate-limit budget: the call is answered."""
+    env = env_for(fake)
+    [record], summary = run([make_plan("openai-api/local/throttled", env)], env, max_attempts=3)
+    assert (record.status, record.attempts, summary.retries) == ("ok", 9, 8)
+
+
+def test_the_rate_limit_budget_is_bounded_too(fake: FakeProvider) -> None:
+    from afgap.providers.clients import AttemptError
+    from afgap.providers.transport import RetryPolicy, send
+
+    env = env_for(fake)
+    plan = make_plan("openai-api/local/throttled", env)
+
+    async def go() -> AttemptError:
+        from afgap.providers.pools import group, open_endpoints
+
+        [pool] = group([plan], env, 1, None, {})
+        [client] = open_endpoints([pool], "aiohttp", 5.0)
+        assert pool.endpoint is not None
+        body = pool.endpoint.wire.to_wire(plan.spec, plan.messages, plan.sampling, None)
+        try:
+            await send(
+                pool.endpoint,
+                encode_body(body),
+                pool.endpoint.headers,
+                RetryPolicy(max_attempts=2, rate_limited_attempts=5),
+                lambda: None,
+            )
+        except AttemptError as exc:
+            return exc
+        finally:
+            await client.aclose()
+        raise AssertionError("a call throttled 8 times cannot succeed in 5 attempts")
+
+    error = asyncio.run(go())
+    assert (error.error_class, error.attempts) == ("rate_limit", 5)
 
 
 def test_server_errors_end_as_error_after_max_attempts(fake: FakeProvider) -> None:

@@ -138,7 +138,10 @@ class _Engine:
     ) -> None:
         self.sink, self.options, self.progress, self.env = sink, options, progress, env
         self.policy = RetryPolicy(
-            options.max_attempts, options.max_retry_time_s, options.wait_initial_s, options.wait_max_s
+            max_attempts=options.max_attempts,
+            max_retry_time_s=options.max_retry_time_s,
+            wait_initial_s=options.wait_initial_s,
+            wait_max_s=options.wait_max_s,
         )
         self.total, self.started = len(plans), time.perf_counter()
         self.status: Counter[str] = Counter()

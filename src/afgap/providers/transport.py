@@ -27,9 +27,18 @@ SIMULATED_HEADER = "x-afgap-simulated"
 logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 
+# Error classes that mean "come back later" rather than "something broke": they wait as told and draw on a
+# larger attempt budget, so a provider's rate-limit episode does not turn a night's calls into errors.
+RATE_LIMITED = frozenset({"rate_limit", "overloaded"})
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Bounds on retrying one request: attempts, total time, and the exponential backoff's shape."""
+    """Bounds on retrying one request: attempts, total time, and the exponential backoff's shape.
+
+    A call ends after `max_attempts` failures that are not rate limits; rate limits and overloads
+    (RATE_LIMITED) may go on up to `rate_limited_attempts` attempts, all within `max_retry_time_s`.
+    """
 
     max_attempts: int = 6
     max_retry_time_s: float = 300.0
@@ -39,6 +48,7 @@ class RetryPolicy:
     # An endpoint that refuses connections is down or misconfigured, not busy: give up within seconds.
     connect_attempts: int = 3
     connect_wait_s: float = 0.5
+    rate_limited_attempts: int = 30
 
 
 @dataclass(slots=True)
@@ -83,7 +93,7 @@ async def send(
     try:
         async for trial in stamina.retry_context(
             on=_backoff_hook(deadline, policy),
-            attempts=policy.max_attempts,
+            attempts=max(policy.max_attempts, policy.rate_limited_attempts),
             timeout=policy.max_retry_time_s,
             wait_initial=policy.wait_initial_s,
             wait_max=policy.wait_max_s,
@@ -105,26 +115,43 @@ async def send(
 
 
 def _backoff_hook(deadline: float, policy: RetryPolicy) -> Callable[[Exception], bool | float]:
-    """stamina's `on`: retry retryable errors; wait at least Retry-After, unless it outlasts the budget."""
+    """stamina's `on`: whether to retry, and how long to wait.
 
-    connect_failures = 0
+    Waits honour the server's Retry-After; otherwise they back off exponentially (with jitter) on the
+    count of failures *of that kind*, so a few 429s do not make a later 500 wait a minute. No wait may
+    end past the retry deadline: a call that would have to is given up at once.
+    """
+    connect_failures = rate_limited = other_failures = 0
+
+    def backoff(failures: int) -> float:
+        spread = random.uniform(0.0, policy.wait_jitter_s)
+        return float(min(policy.wait_max_s, policy.wait_initial_s * 2 ** (failures - 1) + spread))
 
     def hook(exc: Exception) -> bool | float:
-        nonlocal connect_failures
+        nonlocal connect_failures, rate_limited, other_failures
         if not isinstance(exc, AttemptError) or exc.kind != "retry":
             return False
+        if exc.error_class in RATE_LIMITED:
+            rate_limited += 1
+            wait = backoff(rate_limited)
+        else:
+            other_failures += 1
+            if other_failures >= policy.max_attempts:
+                return False
+            wait = backoff(other_failures)
         if exc.error_class == "connect":
+            # An endpoint that refuses connections is down or misconfigured: give up within seconds.
             connect_failures += 1
             if connect_failures >= policy.connect_attempts:
                 return False
-            return float(policy.connect_wait_s * 2 ** (connect_failures - 1))
-        wait = exc.retry_after
-        if wait is None:
-            return True
+            wait = policy.connect_wait_s * 2 ** (connect_failures - 1)
+        if exc.retry_after is not None:
+            # Many calls often get the same Retry-After at once; a little jitter spreads their return.
+            jitter = random.uniform(0.0, min(policy.wait_jitter_s, 0.1 * exc.retry_after + 0.05))
+            wait = exc.retry_after + jitter
         if time.monotonic() + wait > deadline:
             return False
-        # Many calls often get the same Retry-After at once; a little jitter spreads their return.
-        return wait + random.uniform(0.0, min(policy.wait_jitter_s, 0.1 * wait + 0.05))
+        return wait
 
     return hook
 
