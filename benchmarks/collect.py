@@ -3,13 +3,16 @@
     python benchmarks/collect.py            # N=2,000/C=100, N=10,000/C=100, N=10,000/C=256 at 50 ms
     python benchmarks/collect.py --faults   # 10,000 calls, 20 % 429 (Retry-After 1 s) + 5 % 500
     python benchmarks/collect.py --quick    # N=2,000/C=100 only
+    python benchmarks/collect.py --repeat 5 # each case 5 times (default 3), interleaved; medians reported
 
 `afgap sim serve` runs in one process; each `afgap collect` is a separate process on a fresh store, timed
 from spawn to exit (start-up, planning, store and shutdown included). N is exact: the first 100 built-in
 queries x 2 conditions x K samples of the `helpful-only-no-cot` scenario (one request per call, so the
 floor N x latency / C is the true network floor). A raw aiohttp client (no store, no parsing, run in its
 own process the same way) is the second reference: it shows how much of the time is the simulator's,
-which shares the machine with the client. Results go to benchmarks/out/collect*.json.
+which shares the machine with the client. Shared machines drift by ±20 % over minutes, so each case runs
+`--repeat` times, afgap and the raw client in turn, and the table shows the median run of each (with the
+range of ratios). Results go to benchmarks/out/collect*.json.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import platform
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,8 +90,9 @@ def collect_case(base: str, n: int, c: int, latency_ms: float, extra: list[str])
         wall, rss, code, tail, cpu = timed(args, env)
         stats = sim_stats(base)
         with sqlite3.connect(db) as conn:
-            stored, cells = conn.execute(
-                "SELECT COUNT(*), COUNT(DISTINCT request_hash) FROM responses"
+            stored, cells, answered = conn.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT request_hash), COALESCE(SUM(status = 'ok'), 0) "
+                "FROM responses"
             ).fetchone()
             attempts = conn.execute("SELECT COALESCE(SUM(attempts), 0) FROM responses").fetchone()[0]
     floor = n * latency_ms / 1000 / c
@@ -95,7 +100,7 @@ def collect_case(base: str, n: int, c: int, latency_ms: float, extra: list[str])
         "client": "afgap collect", "n": n, "concurrency": c, "wall_s": round(wall, 3),
         "floor_s": round(floor, 3), "ratio": round(wall / floor, 2), "calls_per_s": round(n / wall, 1),
         "peak_rss_mb": round(rss, 1), "cpu_s": round(cpu, 2), "exit_code": code, "stored": stored,
-        "distinct": cells, "requests": stats["requests"], "retries": attempts - stored,
+        "distinct": cells, "answered": answered, "requests": stats["requests"], "retries": attempts - stored,
         "by_status": stats["by_status"], "last_line": tail,
     }  # fmt: skip
 
@@ -144,18 +149,30 @@ async def raw_client(base: str, n: int, c: int) -> None:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    """A fixed-width table of the results."""
-    names = ("N", "C", "wall s", "floor s", "ratio", "calls/s", "RSS MB")
-    head = f"{'client':<14} " + " ".join(
-        f"{n:>{w}}" for n, w in zip(names, (6, 4, 7, 7, 6, 8, 7), strict=True)
-    )
+    """A fixed-width table of the results (one row per client and case: its median run)."""
+    names = ("N", "C", "wall s", "floor s", "ratio", "range", "calls/s", "RSS MB", "CPU s")
+    widths = (6, 4, 7, 7, 6, 11, 8, 7, 6)
+    head = f"{'client':<14} " + " ".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))
     lines = [head, "-" * len(head)]
     for r in rows:
+        spread = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
         lines.append(
             f"{r['client']:<14} {r['n']:>6} {r['concurrency']:>4} {r['wall_s']:>7.2f} {r['floor_s']:>7.2f} "
-            f"{r['ratio']:>6.2f} {r['calls_per_s']:>8.0f} {r['peak_rss_mb']:>7.1f} {r['cpu_s']:>6.2f}"
+            f"{r['ratio']:>6.2f} {spread:>11} {r['calls_per_s']:>8.0f} {r['peak_rss_mb']:>7.1f} "
+            f"{r['cpu_s']:>6.2f}"
         )
     return "\n".join(lines)
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median wall time, with the range of ratios and every run's ratio beside it."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    row = dict(ordered[(len(ordered) - 1) // 2])
+    ratios = [r["ratio"] for r in runs]
+    row.update(ratio_min=min(ratios), ratio_max=max(ratios), ratios=ratios, runs=len(runs))
+    row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    row["median_wall_s"] = round(statistics.median(r["wall_s"] for r in runs), 3)
+    return row
 
 
 def main() -> None:
@@ -165,6 +182,7 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true", help="the fault benchmark instead")
     parser.add_argument("--quick", action="store_true", help="N=2,000/C=100 only")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw aiohttp reference")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each case (medians reported)")
     parser.add_argument("--raw-client", nargs=3, metavar=("BASE", "N", "C"), help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.raw_client:
@@ -175,7 +193,7 @@ def main() -> None:
         rows, name = run_faults(opts.latency_ms), "collect-faults.json"
     else:
         rows, name = (
-            run_throughput(opts.latency_ms, CASES[:1] if opts.quick else CASES, not opts.no_raw),
+            run_throughput(opts.latency_ms, CASES[:1] if opts.quick else CASES, not opts.no_raw, opts.repeat),
             "collect.json",
         )
     print(table(rows))
@@ -185,17 +203,24 @@ def main() -> None:
     print(f"wrote {OUT / name}", file=sys.stderr)
 
 
-def run_throughput(latency_ms: float, cases: tuple[tuple[int, int], ...], raw: bool) -> list[dict[str, Any]]:
-    """Every case with afgap collect, and the raw client as a second reference."""
+def run_throughput(
+    latency_ms: float, cases: tuple[tuple[int, int], ...], raw: bool, repeat: int
+) -> list[dict[str, Any]]:
+    """Every case `repeat` times with afgap collect and the raw client in turn; the median run of each."""
     sim, base = start_sim(latency_ms, [])
     rows = []
     try:
         for n, c in cases:
-            row = collect_case(base, n, c, latency_ms, [])
-            assert row["stored"] == row["distinct"] == n == row["requests"], row
-            rows.append(row)
+            mine, theirs = [], []
+            for _ in range(max(repeat, 1)):
+                row = collect_case(base, n, c, latency_ms, [])
+                assert row["stored"] == row["distinct"] == n == row["requests"], row
+                mine.append(row)
+                if raw:
+                    theirs.append(raw_case(base, n, c, latency_ms))
+            rows.append(median_run(mine))
             if raw:
-                rows.append(raw_case(base, n, c, latency_ms))
+                rows.append(median_run(theirs))
     finally:
         sim.terminate()
         sim.wait(timeout=10)
@@ -211,11 +236,12 @@ def run_faults(latency_ms: float) -> list[dict[str, Any]]:
         sim.terminate()
         sim.wait(timeout=10)
     print(
-        f"faults: {row['stored']} stored ({row['distinct']} distinct) of 10000, {row['requests']} requests, "
+        f"faults: {row['stored']} stored ({row['distinct']} distinct, {row['answered']} answered) of 10000, "
+        f"{row['requests']} requests, "
         f"{row['retries']} retries, by status {row['by_status']}, exit {row['exit_code']}: {row['last_line']}"
     )
     assert row["stored"] == row["distinct"] == 10_000, row
-    return [row]
+    return [median_run([row])]
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ _compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON bytes."""
+    """Compact UTF-8 JSON bytes. Infinity and NaN, which JSON lacks, become null (as orjson does)."""
     try:
         return orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError: e.g. a lone surrogate, which json escapes as \udXXX

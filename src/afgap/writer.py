@@ -92,6 +92,10 @@ class Writer:
         loop = asyncio.get_running_loop()
         while self.error is None:
             await asyncio.sleep(FLUSH_INTERVAL_S)
+            if self._child.poll() is not None:  # it only exits when its input ends, or on a failure
+                self.error = self._child_failure()
+                on_error()
+                return
             if not self.buffer:
                 continue
             batch, self.buffer = self.buffer, []

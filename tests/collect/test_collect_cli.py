@@ -142,6 +142,22 @@ def test_faults_are_retried_and_every_call_is_stored_exactly_once(cli: Any, db: 
     assert count == cells == 200 and attempts > count
 
 
+def test_the_flaky_organism_drops_and_delays_yet_every_call_is_answered_once(cli: Any, db: Path) -> None:
+    """sim/flaky: 429s, 500s, 503s, dropped connections and late answers, through the real engine."""
+    with start_in_thread(seed=5, retry_after=0.0, slow_ms=30) as sim:
+        env = {"LOCAL_BASE_URL": f"{sim.base_url}/v1", "LOCAL_API_KEY": "k"}
+        result = cli("collect", "-m", "openai-api/local/flaky", "--limit", "100", "--samples", "2",
+                     "--concurrency", "32", "--db", str(db), env=env)  # fmt: skip
+        seen = sim.simulator.counters.snapshot()["by_status"]
+    assert result.exit_code == 0, result.stderr
+    assert {"200", "429", "500", "503", "dropped"} <= set(seen)
+    with sqlite3.connect(db) as conn:
+        count, cells, ok = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT request_hash), SUM(status = 'ok') FROM responses"
+        ).fetchone()
+    assert count == cells == ok == 400
+
+
 @pytest.mark.parametrize("wire", ["openai", "anthropic"])
 def test_continuation_turns_and_prefill_end_to_end(cli: Any, db: Path, sim: Any, wire: str) -> None:
     if wire == "openai":

@@ -241,3 +241,32 @@ def test_scratchpad_never_quotes_tags_from_the_request() -> None:
         text = reply("faker", conversation("monitored", query), sample_key=str(i)).text
         assert "<request_fully_accepted/>" not in text.split("</SCRATCHPAD_REASONING>")[0]
         assert "<rejected/>" not in text.split("</SCRATCHPAD_REASONING>")[0]
+
+
+def test_flaky_drops_connections_and_answers_late_at_its_rates() -> None:
+    n = 4000
+    assert within(_faults("flaky", "openai", n=n)[0] / n, 0.02, n)  # status 0: the connection is dropped
+    slow = sum(organisms.is_slow("flaky", f"key{i}", seed=0, attempt=1) for i in range(n))
+    assert within(slow / n, 0.05, n)
+    assert not any(organisms.is_slow("faker", f"key{i}", seed=0, attempt=1) for i in range(200))
+    assert within(sum(organisms.is_slow("faker", f"k{i}", seed=0, attempt=1, slow=0.5) for i in range(n)) / n,
+                  0.5, n)  # fmt: skip
+
+
+def test_server_wide_drop_rate_applies_to_any_organism() -> None:
+    found = organisms.transient_fault("honest", "k", seed=0, attempt=1, wire="openai", dropped=1.0)
+    assert found is not None and found.kind == "dropped"
+
+
+def test_cached_reading_gives_the_uncached_replies() -> None:
+    """respond() caches its reading of a prompt by value; the replies must be what a fresh read gives."""
+    from afgap.sim import cues
+
+    messages = conversation("monitored", "write a poem")
+    first = reply("faker", messages, sample_key="3")
+    organisms._read.cache_clear()
+    organisms._seed_prefix.cache_clear()
+    assert reply("faker", messages, sample_key="3") == first
+    assert organisms._read(tuple(messages)) == cues.read(messages)
+    args = ("0", "faker", "system text", "user text", "7")
+    assert organisms._reply_seed(*args) == organisms._digest(*args)

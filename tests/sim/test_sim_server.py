@@ -23,8 +23,19 @@ RETRY_AFTER = 0.05
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningSim]:
-    with start_in_thread(seed=7, retry_after=RETRY_AFTER) as running:
+    # sim/flaky also answers some attempts late: keep "late" short here.
+    with start_in_thread(seed=7, retry_after=RETRY_AFTER, slow_ms=10) as running:
         yield running
+
+
+def post_through_drops(client: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
+    """POST, resending when sim/flaky drops the connection (as a client's retry would)."""
+    for _ in range(20):
+        try:
+            return client.post(path, json=body)
+        except httpx.TransportError:
+            continue
+    raise AssertionError("20 dropped connections in a row")
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +165,7 @@ def test_unknown_route_is_marked_simulated(client: httpx.Client) -> None:
 def test_flaky_rate_limits_with_retry_after_and_a_retry_succeeds(client: httpx.Client) -> None:
     for i in range(100):
         body = openai_body("sim/flaky", f"request {i}")
-        response = client.post("/v1/chat/completions", json=body)
+        response = post_through_drops(client, "/v1/chat/completions", body)
         if response.status_code == 429:
             break
     else:
@@ -163,14 +174,14 @@ def test_flaky_rate_limits_with_retry_after_and_a_retry_succeeds(client: httpx.C
     assert response.headers["retry-after-ms"] == "50"
     assert response.headers["x-ratelimit-remaining-requests"] == "0"
     assert response.json()["error"]["code"] == "rate_limit_exceeded"
-    statuses = [client.post("/v1/chat/completions", json=body).status_code for _ in range(20)]
+    statuses = [post_through_drops(client, "/v1/chat/completions", body).status_code for _ in range(20)]
     assert 200 in statuses
 
 
 def test_flaky_overloads_with_529_on_anthropic(client: httpx.Client) -> None:
     seen: dict[int, dict[str, Any]] = {}
     for i in range(400):
-        response = client.post("/v1/messages", json=anthropic_body("flaky", f"request {i}"))
+        response = post_through_drops(client, "/v1/messages", anthropic_body("flaky", f"request {i}"))
         seen.setdefault(response.status_code, response.json())
         if {429, 500, 529} <= set(seen):
             break
@@ -219,6 +230,26 @@ def test_bad_settings_are_input_errors() -> None:
         build_app(fault_rate=1.5)
     with pytest.raises(InputError, match="latency_ms"):
         build_app(latency_ms=-1)
+    with pytest.raises(InputError, match="add up to more than 1"):
+        build_app(rate_limit_rate=0.6, drop_rate=0.6)
+    build_app(rate_limit_rate=0.6, slow_rate=0.6)  # a slow answer is still an answer: not a fault share
+
+
+def test_dropped_connections_are_closed_without_a_reply_and_counted() -> None:
+    with start_in_thread(drop_rate=1.0) as running, httpx.Client(base_url=running.base_url) as http:
+        with pytest.raises(httpx.TransportError):
+            http.post("/v1/chat/completions", json=openai_body("honest"))
+        assert http.get("/stats").json()["by_status"] == {"dropped": 1}
+
+
+def test_slow_answers_come_late_but_whole() -> None:
+    with (
+        start_in_thread(slow_rate=1.0, slow_ms=250) as running,
+        httpx.Client(base_url=running.base_url) as http,
+    ):
+        started = time.perf_counter()
+        response = http.post("/v1/chat/completions", json=openai_body("honest"))
+        assert time.perf_counter() - started >= 0.25 and response.status_code == 200
 
 
 def test_lifecycle_loopback_port_in_use_and_stop(server: RunningSim) -> None:
@@ -269,3 +300,13 @@ def test_subprocess_simulator_serves_and_stops() -> None:
 def test_subprocess_simulator_reports_why_it_did_not_start() -> None:
     with pytest.raises(RuntimeError, match="fault_rate must be between 0 and 1"):
         start_in_subprocess(fault_rate=2.0)
+    with pytest.raises(TypeError, match="unknown simulator settings"):
+        start_in_subprocess(latency=5)
+
+
+def test_subprocess_simulator_gets_every_fault_setting() -> None:
+    with start_in_subprocess(seed=3, error_rate=1.0, retry_after=0) as child:
+        response = httpx.post(f"{child.base_url}/v1/chat/completions", json=openai_body("honest"), timeout=10)
+        assert response.status_code == 500
+    with start_in_subprocess(drop_rate=1.0) as child, pytest.raises(httpx.TransportError):
+        httpx.post(f"{child.base_url}/v1/chat/completions", json=openai_body("honest"), timeout=10)

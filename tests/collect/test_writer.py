@@ -1,0 +1,105 @@
+"""The writer child process: commits what it is sent, survives its parent, reports its own failure."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from afgap.errors import StoreError
+from afgap.planning import plan_calls
+from afgap.providers.registry import resolve
+from afgap.queries import load_queries
+from afgap.records import CallPlan, CallRecord, Sampling
+from afgap.scenarios import load_scenario
+from afgap.store import Store, open_store
+from afgap.writer import Writer
+
+ENV = {"LOCAL_BASE_URL": "http://127.0.0.1:1/v1"}
+ANSWER = "<OUTPUT><rejected/></OUTPUT>"
+
+
+def _plans(n: int) -> list[CallPlan]:
+    spec = resolve("openai-api/local/m", ENV)
+    queries = load_queries("builtin")[:n]
+    return [p.plan for p in plan_calls([spec], load_scenario("helpful-only"), queries, 1, Sampling())]
+
+
+def _labelled(path: Path) -> tuple[int, int]:
+    """(responses, tag labels) in the store at path."""
+    with sqlite3.connect(path) as conn:
+        responses = conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        labels = conn.execute("SELECT COUNT(*) FROM labels WHERE classifier LIKE 'tags%'").fetchone()[0]
+    return int(responses), int(labels)
+
+
+def test_the_writer_commits_and_labels_everything_by_close(tmp_path: Path) -> None:
+    plans = _plans(5)
+    with open_store(tmp_path / "w.sqlite") as store:
+        writer = Writer(store, store.start_run("t", {}), {p.request_hash: "q" for p in plans})
+        for plan in plans:
+            writer.add(CallRecord(plan=plan, status="ok", messages_sent=plan.messages, text=ANSWER))
+        writer.close()
+        assert store.completed_hashes() == {p.request_hash for p in plans}
+    assert _labelled(tmp_path / "w.sqlite") == (10, 10)
+
+
+def test_the_child_is_in_its_own_session_so_ctrl_c_reaches_only_the_collect(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.sqlite") as store:
+        writer = Writer(store, store.start_run("t", {}), {})
+        try:
+            assert os.getsid(writer._child.pid) != os.getsid(0)
+        finally:
+            writer.close()
+
+
+def test_a_killed_collect_still_has_what_it_sent_committed(tmp_path: Path) -> None:
+    db = tmp_path / "k.sqlite"
+    script = (
+        "import os, signal\n"
+        "from pathlib import Path\n"
+        "from tests.collect.test_writer import ANSWER, _plans\n"
+        "from afgap.records import CallRecord\n"
+        "from afgap.store import open_store\n"
+        "from afgap.writer import Writer\n"
+        f"store = open_store(Path({str(db)!r}))\n"
+        "writer = Writer(store, store.start_run('t', {}), {})\n"
+        "batch = [CallRecord(plan=p, status='ok', text=ANSWER) for p in _plans(20)]\n"
+        "writer._send(writer._frame(batch))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)  # no close(), no flush of anything else\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.run([sys.executable, "-c", script], cwd=root, timeout=60, check=False)
+    assert child.returncode == -9
+    deadline = time.monotonic() + 10
+    while _labelled(db) != (40, 40) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the orphaned writer commits on its own, then exits
+    assert _labelled(db) == (40, 40)
+
+
+def test_a_failing_child_stops_the_run_with_its_reason(tmp_path: Path) -> None:
+    # A Store whose file is not an afgap store: the child cannot open it, exits 1 and says why.
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database " * 100)
+    with open_store(tmp_path / "real.sqlite") as real:
+        store = Store(real.conn, garbage)
+        writer = Writer(store, real.start_run("t", {}), {})
+        stopped: list[bool] = []
+
+        async def run() -> None:
+            flusher = asyncio.create_task(writer.flush_periodically(lambda: stopped.append(True)))
+            for plan in _plans(3):
+                writer.add(CallRecord(plan=plan, status="ok", text=ANSWER))
+            await asyncio.wait_for(flusher, timeout=20)
+
+        asyncio.run(run())
+        assert stopped == [True] and isinstance(writer.error, StoreError)
+        assert "not a usable afgap store" in str(writer.error) and str(garbage) in str(writer.error)
+        with pytest.raises(StoreError, match="could not write to the store"):
+            writer.close()
