@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def _messages_of(store_path: Path) -> list[tuple[str, str | None]]:
 
 
 def _sent(plan: CallPlan) -> CallRecord:
-    return _record(plan).model_copy(update={"messages_sent": plan.messages})
+    return dataclasses.replace(_record(plan), messages_sent=plan.messages)
 
 
 def test_each_conversation_is_stored_once(db: Path) -> None:
@@ -147,7 +148,7 @@ def test_each_conversation_is_stored_once(db: Path) -> None:
 def test_a_failed_batch_forgets_the_prompts_it_inserted(db: Path) -> None:
     with open_store(db) as store:
         run = store.start_run("c", {})
-        bad = _sent(_plan(h="x")).model_copy(update={"status": "bogus"})  # violates the CHECK
+        bad = dataclasses.replace(_sent(_plan(h="x")), status="bogus")  # violates the CHECK
         with pytest.raises(sqlite3.IntegrityError):
             store.write_calls([(bad, [], "q")], run)
         assert store.conn.execute("SELECT COUNT(*) FROM prompts").fetchone() == (0,)

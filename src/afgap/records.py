@@ -1,10 +1,14 @@
 """Records at afgap's boundaries, and the vocabulary enums used everywhere.
 
-"model" means the LLM in this project, hence `records`, not `models`.
+"model" means the LLM in this project, hence `records`, not `models`. Records that cross a boundary
+(files, the command line, JSON) are pydantic models and validate what they are given. The three made
+once per call inside the engine (CallPlan, Completion, CallRecord) are frozen slotted dataclasses:
+built from values afgap has already checked, at a fifth of the cost, which a 10,000-call run notices.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -74,8 +78,9 @@ class ModelSpec(Frozen):
     simulated: bool = False
 
 
-class Completion(Frozen):
-    """A provider's reply, converted from its wire format by a provider's from_wire."""
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A provider's reply, converted from its wire format by a provider's from_wire (which checks types)."""
 
     text: str
     reasoning: str | None = None
@@ -111,7 +116,8 @@ class InterchangeRecord(Frozen):
     simulated: bool = False
 
 
-class CallPlan(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallPlan:
     """One call to make: a (model, scenario, query, condition, sample) cell, rendered and hashed."""
 
     spec: ModelSpec
@@ -130,18 +136,15 @@ class CallPlan(Frozen):
 CallStatus = Literal["ok", "error", "unavailable"]
 
 
-class CallRecord(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecord:
     """What came back for one CallPlan, ready to be committed to the store."""
 
     plan: CallPlan
     status: CallStatus
     messages_sent: tuple[Message, ...] = ()
-    text: str | None = Field(
-        default=None, description="Full assistant text over all turns, prefill included."
-    )
-    reasoning: str | None = Field(
-        default=None, description="Separate reasoning field, e.g. reasoning_content."
-    )
+    text: str | None = None  # the full assistant text over all turns, prefill included
+    reasoning: str | None = None  # a separate reasoning field, e.g. reasoning_content
     provider_model: str | None = None
     finish_reason: str | None = None
     tokens_in: int | None = None
@@ -153,4 +156,4 @@ class CallRecord(Frozen):
     api_refusal: bool = False
     simulated: bool = False
     error_class: str | None = None
-    error_message: str | None = Field(default=None, description="One line; never contains a key value.")
+    error_message: str | None = None  # one line; never contains a key value

@@ -59,6 +59,22 @@ def test_from_wire_reads_text_model_finish_and_usage() -> None:
     assert (result.tokens_in, result.tokens_out, result.api_refusal, result.reasoning) == (9, 12, False, None)
 
 
+@pytest.mark.parametrize(
+    ("usage", "model", "tokens"),
+    [
+        ({"prompt_tokens": "9", "completion_tokens": -1}, 42, (None, None)),
+        ({"prompt_tokens": 9.0, "completion_tokens": True}, None, (9, None)),
+        ("not a mapping", {"id": 1}, (None, None)),
+    ],
+)
+def test_odd_metadata_is_unknown_and_the_answer_is_kept(usage: Any, model: Any, tokens: Any) -> None:
+    body = completion({"content": "Hello there."}, finish=7)  # type: ignore[arg-type]
+    body.update(usage=usage, model=model)
+    result = openai.from_wire(body)
+    assert result.text == "Hello there." and (result.tokens_in, result.tokens_out) == tokens
+    assert result.provider_model is None and result.finish_reason is None
+
+
 def test_content_filter_is_an_api_refusal() -> None:
     result = openai.from_wire(completion({"content": None}, finish="content_filter"))
     assert result.api_refusal and result.text == ""

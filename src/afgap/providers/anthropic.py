@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from afgap.providers.wire import ErrorInfo, MalformedResponse, classify_status, error_fields, one_line
+from afgap.providers.wire import (
+    ErrorInfo,
+    MalformedResponse,
+    classify_status,
+    error_fields,
+    one_line,
+    optional_count,
+    optional_text,
+)
 from afgap.records import Completion, Message, ModelSpec, Sampling
 
 API_VERSION = "2023-06-01"
@@ -59,20 +67,22 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
     blocks = [b for b in content if isinstance(b, Mapping)]
     text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
     thinking = "\n".join(b.get("thinking", "") for b in blocks if b.get("type") == "thinking")
-    usage = body.get("usage") or {}
-    tokens_in = usage.get("input_tokens")
+    usage = body.get("usage")
+    if not isinstance(usage, Mapping):
+        usage = {}
+    tokens_in = optional_count(usage.get("input_tokens"))
     if tokens_in is not None:
         # Cached prompt tokens are billed and counted separately from input_tokens.
-        tokens_in += (usage.get("cache_creation_input_tokens") or 0) + (
-            usage.get("cache_read_input_tokens") or 0
+        tokens_in += (optional_count(usage.get("cache_creation_input_tokens")) or 0) + (
+            optional_count(usage.get("cache_read_input_tokens")) or 0
         )
     return Completion(
         text=text,
         reasoning=thinking or None,
-        provider_model=body.get("model"),
-        finish_reason=body.get("stop_reason"),
+        provider_model=optional_text(body.get("model")),
+        finish_reason=optional_text(body.get("stop_reason")),
         tokens_in=tokens_in,
-        tokens_out=usage.get("output_tokens"),
+        tokens_out=optional_count(usage.get("output_tokens")),
         api_refusal=body.get("stop_reason") == "refusal",
     )
 

@@ -15,6 +15,8 @@ from afgap.providers.wire import (
     classify_status,
     error_fields,
     one_line,
+    optional_count,
+    optional_text,
 )
 from afgap.records import Completion, Message, ModelSpec, Sampling
 
@@ -62,13 +64,15 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
     # DeepSeek and vLLM use reasoning_content; OpenRouter uses reasoning.
     reasoning = message.get("reasoning_content") or message.get("reasoning")
     usage = body.get("usage") or {}
+    if not isinstance(usage, Mapping):
+        usage = {}
     return Completion(
         text=_text(message.get("content")) or (refusal if isinstance(refusal, str) else ""),
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
-        provider_model=body.get("model"),
-        finish_reason=finish,
-        tokens_in=usage.get("prompt_tokens"),
-        tokens_out=usage.get("completion_tokens"),
+        provider_model=optional_text(body.get("model")),
+        finish_reason=optional_text(finish),
+        tokens_in=optional_count(usage.get("prompt_tokens")),
+        tokens_out=optional_count(usage.get("completion_tokens")),
         api_refusal=finish == "content_filter" or bool(refusal),
     )
 

@@ -72,6 +72,23 @@ class WireFormat(Protocol):
     def classify_error(self, status: int, body: Any, headers: Mapping[str, str]) -> ErrorInfo: ...
 
 
+def optional_text(value: Any) -> str | None:
+    """A reply's string metadata (model id, finish reason), or None when absent or not a string."""
+    return value if isinstance(value, str) else None
+
+
+def optional_count(value: Any) -> int | None:
+    """A token count: a non-negative integer (12.0 counts as 12), else None, i.e. unknown.
+
+    Odd usage fields never cost the answer: the reply is kept and its tokens are unknown.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    if value < 0 or value != int(value):
+        return None
+    return int(value)
+
+
 def status_class(status: int) -> str:
     """The error_class recorded for an HTTP status: rate_limit, server, auth, …"""
     if status in _STATUS_CLASS:
