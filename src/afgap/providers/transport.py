@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import stamina
 from aiolimiter import AsyncLimiter
 
 from afgap import wirejson
@@ -89,6 +88,8 @@ async def send(
         if exc.kind != "retry" or policy.max_attempts <= 1:
             raise
         first: AttemptError | None = exc
+    import stamina  # here: most runs never retry, and importing it (with tenacity) costs ~10 ms of start-up
+
     deadline = time.monotonic() + policy.max_retry_time_s
     try:
         async for trial in stamina.retry_context(
