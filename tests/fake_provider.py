@@ -92,6 +92,8 @@ def _script(server: FakeProvider, wire: str, body: dict[str, Any], attempt: int)
         return _error(wire, 429, "rate_limit_error", "Rate limit reached", "rate_limit_exceeded")
     if model == "rate-limited" and attempt == 1:
         return _error(wire, 429, "rate_limit_error", "Rate limit reached", "rate_limit_exceeded")
+    if model == "moved":
+        return web.Response(status=307, headers={"location": "http://127.0.0.1:9/elsewhere"})
     if model == "garbage":
         return web.Response(text="<html>bad gateway</html>", status=200)
     if model == "marked":

@@ -167,6 +167,15 @@ def test_the_rate_limit_budget_is_bounded_too(fake: FakeProvider) -> None:
     assert (error.error_class, error.attempts) == ("rate_limit", 5)
 
 
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def test_redirects_are_not_followed(fake: FakeProvider, transport: str) -> None:
+    env = env_for(fake)
+    [record], _ = run([make_plan("openai-api/local/moved", env)], env, transport=transport)
+    assert (record.status, record.attempts) == ("error", 1)
+    assert "HTTP 307" in (record.error_message or "")
+    assert len(fake.seen) == 1  # nothing was sent to the Location
+
+
 def test_server_errors_end_as_error_after_max_attempts(fake: FakeProvider) -> None:
     env = env_for(fake)
     [record], summary = run([make_plan("openai-api/local/broken", env)], env, max_attempts=3)

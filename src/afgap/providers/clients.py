@@ -77,7 +77,10 @@ class AiohttpClient:
     async def post(self, url: str, content: bytes, headers: Mapping[str, str]) -> Response:
         """POST and read the whole body; raise AttemptError("retry", …) when the network fails."""
         try:
-            async with self._session.post(url, data=content, headers=headers) as response:
+            # An API that redirects is misconfigured (http→https, a moved path); following would resend the
+            # key to wherever it points, or turn the POST into a GET. Its status is the error instead.
+            request = self._session.post(url, data=content, headers=headers, allow_redirects=False)
+            async with request as response:
                 return response.status, response.headers, await response.read()
         except TimeoutError:
             raise AttemptError("retry", "timeout", f"no reply within {self._timeout_s:g} s") from None
