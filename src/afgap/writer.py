@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
 import struct
 import subprocess
@@ -26,8 +27,10 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
+import afgap
 from afgap.errors import StoreError
 from afgap.records import CallRecord
 from afgap.store import Store, response_row
@@ -38,6 +41,13 @@ _CHILD_EXIT_TIMEOUT_S = 300.0
 
 # One call for the child: its row, and (text, reasoning, api_refusal) to label when it was answered.
 Item = tuple[tuple[Any, ...], tuple[str | None, str | None, bool] | None]
+
+
+def _same_afgap_env() -> dict[str, str]:
+    """The environment for the child, with this afgap first on its path (whatever put it on ours)."""
+    root = str(Path(afgap.__file__).resolve().parent.parent)
+    rest = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, rest]) if rest else root}
 
 
 class Writer:
@@ -56,6 +66,7 @@ class Writer:
         self._child = subprocess.Popen(
             [sys.executable, "-m", "afgap.writer_process", str(self._path)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._errors, start_new_session=True,
+            env=_same_afgap_env(),
         )  # fmt: skip
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="afgap-writer")
 

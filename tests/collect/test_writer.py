@@ -103,3 +103,13 @@ def test_a_failing_child_stops_the_run_with_its_reason(tmp_path: Path) -> None:
         assert "not a usable afgap store" in str(writer.error) and str(garbage) in str(writer.error)
         with pytest.raises(StoreError, match="could not write to the store"):
             writer.close()
+
+
+def test_the_child_imports_this_afgap_whatever_put_it_on_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import afgap
+    from afgap.writer import _same_afgap_env
+
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/else")
+    first, *rest = _same_afgap_env()["PYTHONPATH"].split(os.pathsep)
+    assert (Path(first) / "afgap" / "__init__.py").resolve() == Path(afgap.__file__).resolve()
+    assert rest == ["/somewhere/else"]
