@@ -21,7 +21,8 @@ from afgap.records import (
     Outcome,
     Sampling,
 )
-from afgap.store import classifier_strength, open_store
+from afgap.store import open_store
+from afgap.store_rows import classifier_strength
 
 SPEC = ModelSpec(
     model="sim/faker", provider="sim", api_model="faker", wire="openai", base_url="x", simulated=True

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from afgap.errors import ImportFormatError
 from afgap.labelling import default_labels
 from afgap.records import InterchangeRecord, Label, Outcome
-from afgap.store import Store, import_key
+from afgap.store import Store
+from afgap.store_rows import import_key
 
 IMPORT_CLASSIFIER = "import@1"
 FIELDS = tuple(InterchangeRecord.model_fields)

@@ -6,7 +6,6 @@ the calls still in flight, never a stored one, and the UNIQUE request hash makes
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,19 +17,17 @@ from typing import Any
 from afgap import __version__
 from afgap.errors import StoreError
 from afgap.migrations import SCHEMA_VERSION, migrate
-from afgap.records import CallRecord, Condition, InterchangeRecord, Label, Message, Outcome, Sampling
+from afgap.records import CallRecord, Condition, InterchangeRecord, Label, Outcome
+from afgap.store_rows import (
+    HASH_COLUMN,
+    MESSAGES_COLUMN,
+    ResponseRow,
+    import_key,
+    label_fields,
+    response_row,
+)
 
-# Which label a report uses when several exist for one response: the strongest present.
-CLASSIFIER_STRENGTH = {"tags": 0, "screen": 1, "import": 2, "judge": 3}
 _EXPECTED_TABLES = {"runs", "responses", "labels"}
-# Where response_row puts the request hash and the messages' JSON (which write_rows swaps for a prompt id).
-_HASH_COLUMN, _MESSAGES_COLUMN = 1, 10
-
-
-def classifier_strength(classifier: str) -> int:
-    """Strength of a classifier name such as 'tags@1' or 'judge:openai/gpt-4o@1'."""
-    family = classifier.split("@")[0].split(":")[0]
-    return CLASSIFIER_STRENGTH.get(family, 0)
 
 
 def _now() -> str:
@@ -200,10 +197,10 @@ class Store:
         """write_calls for rows already built by response_row (the collect writer's child process)."""
         if not items:
             return
-        hashes = [(row[_HASH_COLUMN],) for row, _ in items]
+        hashes = [(row[HASH_COLUMN],) for row, _ in items]
         # Labels find their response by its unique request hash, so the whole batch is three executemany.
         label_rows = [
-            (row[_HASH_COLUMN], *_label_fields(label), now) for row, labels in items for label in labels
+            (row[HASH_COLUMN], *label_fields(label), now) for row, labels in items for label in labels
         ]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -219,7 +216,7 @@ class Store:
 
     def _with_prompt_id(self, row: ResponseRow) -> ResponseRow:
         """The row with its messages' JSON replaced by the id of that conversation in `prompts`."""
-        messages = row[_MESSAGES_COLUMN]
+        messages = row[MESSAGES_COLUMN]
         if messages is None:
             return row
         prompt_id = self._prompt_ids.get(messages)
@@ -227,7 +224,7 @@ class Store:
             self.conn.execute("INSERT OR IGNORE INTO prompts (messages) VALUES (?)", (messages,))
             found = self.conn.execute("SELECT id FROM prompts WHERE messages = ?", (messages,)).fetchone()
             prompt_id = self._prompt_ids[messages] = int(found[0])
-        return (*row[:_MESSAGES_COLUMN], prompt_id, *row[_MESSAGES_COLUMN + 1 :])
+        return (*row[:MESSAGES_COLUMN], prompt_id, *row[MESSAGES_COLUMN + 1 :])
 
     def _write_labels(self, response_id: int, labels: Iterable[Label], now: str | None = None) -> None:
         now = now or _now()
@@ -235,7 +232,7 @@ class Store:
             """INSERT OR REPLACE INTO labels
                (response_id, classifier, strength, outcome, af_reasoning, rule, score, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(response_id, *_label_fields(label), now) for label in labels],
+            [(response_id, *label_fields(label), now) for label in labels],
         )
 
     # ---- classification -----------------------------------------------------------------------------
@@ -415,17 +412,6 @@ class Store:
         return int(cur.lastrowid or 0) if cur.rowcount else None
 
 
-@functools.lru_cache(maxsize=64)
-def _sampling_json(sampling: Sampling) -> str:
-    return sampling.model_dump_json()
-
-
-@functools.lru_cache(maxsize=4096)
-def _messages_json(messages: tuple[Message, ...]) -> str:
-    """The stored JSON of a conversation; the same rendered prompt recurs across samples and models."""
-    return json.dumps([m.model_dump() for m in messages])
-
-
 _INSERT_RESPONSE = """INSERT INTO responses (run_id, source, request_hash, model, provider, scenario,
     scenario_hash, query_id, query_text, condition, sample, prompt_id, sampling, status, text, reasoning,
     provider_model, finish_reason, tokens_in, tokens_out, cost_usd, latency_s, attempts, turns,
@@ -435,43 +421,6 @@ _INSERT_RESPONSE = """INSERT INTO responses (run_id, source, request_hash, model
 _INSERT_LABEL_BY_HASH = """INSERT OR REPLACE INTO labels
     (response_id, classifier, strength, outcome, af_reasoning, rule, score, created_at)
     VALUES ((SELECT id FROM responses WHERE request_hash = ?), ?, ?, ?, ?, ?, ?, ?)"""
-
-
-# A response as the values of _INSERT_RESPONSE, in order, but for the messages' JSON where the prompt id
-# goes (write_rows swaps them); plain tuples pickle fast to the writer process.
-ResponseRow = tuple[Any, ...]
-
-
-def response_row(record: CallRecord, run_id: int, query_text: str | None, now: str) -> ResponseRow:
-    """The stored row of a finished call (request hash at _HASH_COLUMN, messages at _MESSAGES_COLUMN)."""
-    plan = record.plan
-    return (
-        run_id, plan.request_hash, plan.spec.model, plan.spec.provider, plan.scenario,
-        plan.scenario_hash, plan.query_id, query_text, plan.condition.value, plan.sample,
-        _messages_json(record.messages_sent), _sampling_json(plan.sampling), record.status,
-        record.text, record.reasoning, record.provider_model, record.finish_reason, record.tokens_in,
-        record.tokens_out, record.cost_usd, record.latency_s, record.attempts, record.turns,
-        int(record.api_refusal), int(record.simulated), record.error_class, record.error_message, now,
-    )  # fmt: skip
-
-
-def _label_fields(label: Label) -> tuple[Any, ...]:
-    """(classifier, strength, outcome, af_reasoning, rule, score): a label as its table columns."""
-    af = None if label.af_reasoning is None else int(label.af_reasoning)
-    return (
-        label.classifier,
-        classifier_strength(label.classifier),
-        label.outcome.value,
-        af,
-        label.rule,
-        label.score,
-    )
-
-
-def import_key(record: InterchangeRecord) -> str:
-    """The request-hash stand-in for an imported record: its cell, which is unique by definition."""
-    cell = [record.model, record.scenario, record.query_id, record.condition.value, record.sample]
-    return "import:" + json.dumps(cell, separators=(",", ":"))
 
 
 def _label_filter(classifier: str | None) -> tuple[str, list[Any]]:

@@ -33,7 +33,8 @@ from typing import IO, Any
 import afgap
 from afgap.errors import StoreError
 from afgap.records import CallRecord
-from afgap.store import Store, response_row
+from afgap.store import Store
+from afgap.store_rows import response_row
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long (DESIGN §4.1, issue 5)
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
