@@ -1,7 +1,7 @@
 """The simulator in a child process, with the same handle as `start_in_thread`.
 
 In a thread, the simulator shares the GIL with the client it serves, so at hundreds of calls in flight
-its CPU time (~0.15 ms a request) is added to the client's. Benchmarks that compare collection against
+its CPU time (~0.06 ms a request) is added to the client's. Benchmarks that compare collection against
 the latency floor should run it here instead. Also `python -m afgap.sim.process --port N`.
 """
 
