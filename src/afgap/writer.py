@@ -28,20 +28,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import afgap
 from afgap.errors import StoreError
 from afgap.records import CallRecord
 from afgap.store import Store
-from afgap.store_rows import response_row
+from afgap.store_rows import ResponseRow, response_row
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long (DESIGN §4.1, issue 5)
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
 _CHILD_EXIT_TIMEOUT_S = 300.0
 
 # One call for the child: its row, and (text, reasoning, api_refusal) to label when it was answered.
-Item = tuple[tuple[Any, ...], tuple[str | None, str | None, bool] | None]
+Item = tuple[ResponseRow, tuple[str | None, str | None, bool] | None]
 
 
 def _same_afgap_env() -> dict[str, str]:

@@ -104,6 +104,8 @@ class HttpProtocol(asyncio.Protocol):
         self._queue.clear()
 
     def data_received(self, data: bytes) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return  # refused or dropped: whatever else arrives on this connection is not read
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError:
