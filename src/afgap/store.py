@@ -10,7 +10,6 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,10 @@ from afgap.store_rows import (
     import_key,
     label_fields,
     response_row,
+    timestamp,
 )
 
 _EXPECTED_TABLES = {"runs", "responses", "labels"}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -172,13 +168,13 @@ class Store:
         """Record a collect invocation; the command line must already be free of secrets."""
         cur = self.conn.execute(
             "INSERT INTO runs (started_at, afgap_version, command, settings) VALUES (?, ?, ?, ?)",
-            (_now(), __version__, command, json.dumps(settings, sort_keys=True)),
+            (timestamp(), __version__, command, json.dumps(settings, sort_keys=True)),
         )
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int) -> None:
         """Stamp a run's end time."""
-        self.conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (_now(), run_id))
+        self.conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (timestamp(), run_id))
 
     # ---- collection ---------------------------------------------------------------------------------
     def completed_hashes(self) -> set[str]:
@@ -190,13 +186,16 @@ class Store:
         self, items: Sequence[tuple[CallRecord, Sequence[Label], str | None]], run_id: int
     ) -> None:
         """Commit finished calls with their labels in one transaction (an errored cell is replaced)."""
-        now = _now()  # one timestamp per batch: a batch spans at most ~50 ms
+        now = timestamp()  # one timestamp per batch: a batch spans at most ~50 ms
         self.write_rows([(response_row(r, run_id, query, now), labels) for r, labels, query in items], now)
 
-    def write_rows(self, items: Sequence[tuple[ResponseRow, Sequence[Label]]], now: str) -> None:
+    def write_rows(
+        self, items: Sequence[tuple[ResponseRow, Sequence[Label]]], now: str | None = None
+    ) -> None:
         """write_calls for rows already built by response_row (the collect writer's child process)."""
         if not items:
             return
+        now = now or timestamp()
         hashes = [(row[HASH_COLUMN],) for row, _ in items]
         # Labels find their response by its unique request hash, so the whole batch is three executemany.
         label_rows = [
@@ -227,7 +226,7 @@ class Store:
         return (*row[:MESSAGES_COLUMN], prompt_id, *row[MESSAGES_COLUMN + 1 :])
 
     def _write_labels(self, response_id: int, labels: Iterable[Label], now: str | None = None) -> None:
-        now = now or _now()
+        now = now or timestamp()
         self.conn.executemany(
             """INSERT OR REPLACE INTO labels
                (response_id, classifier, strength, outcome, af_reasoning, rule, score, created_at)
@@ -278,7 +277,7 @@ class Store:
                 """INSERT OR REPLACE INTO judge_calls (request_hash, response_id, judge_model, judge, vote,
                      retry, text, tokens_in, tokens_out, cost_usd, simulated, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [(*astuple(row), _now()) for row in rows],
+                [(*astuple(row), timestamp()) for row in rows],
             )
             self.conn.execute("COMMIT")
         except BaseException:
@@ -406,7 +405,7 @@ class Store:
             (
                 import_key(record), record.model, record.model.split("/")[0], record.scenario,
                 "import:" + record.scenario, record.query_id, record.query, record.condition.value,
-                record.sample, status, record.response, int(record.simulated), _now(),
+                record.sample, status, record.response, int(record.simulated), timestamp(),
             ),
         )  # fmt: skip
         return int(cur.lastrowid or 0) if cur.rowcount else None

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from afgap.records import CallRecord, InterchangeRecord, Label, Message, Sampling
+
+
+def timestamp() -> str:
+    """Now, as the store records times: UTC, ISO 8601, to the millisecond."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
 
 # Which label a report uses when several exist for one response: the strongest present.
 CLASSIFIER_STRENGTH = {"tags": 0, "screen": 1, "import": 2, "judge": 3}

@@ -26,7 +26,6 @@ import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -34,7 +33,7 @@ import afgap
 from afgap.errors import StoreError
 from afgap.records import CallRecord
 from afgap.store import Store
-from afgap.store_rows import ResponseRow, response_row
+from afgap.store_rows import ResponseRow, response_row, timestamp
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long (DESIGN §4.1, issue 5)
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
@@ -78,7 +77,7 @@ class Writer:
     def _frame(self, batch: list[CallRecord]) -> bytes:
         """One batch as a length-prefixed pickle of store rows (built on the loop: a thread doing this
         Python work would take the GIL from the loop in switch-interval slices)."""
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        now = timestamp()
         items: list[Item] = [
             (
                 response_row(r, self.run_id, self.query_texts.get(r.plan.request_hash), now),

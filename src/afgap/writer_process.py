@@ -12,7 +12,6 @@ import os
 import pickle
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,9 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with open_store(Path(path), create=False) as store:
             for batch in frames(sys.stdin.buffer):
-                now = datetime.now(UTC).isoformat(timespec="milliseconds")
-                labelled = [(row, default_labels(*answer) if answer else []) for row, answer in batch]
-                store.write_rows(labelled, now)
+                store.write_rows([(row, default_labels(*answer) if answer else []) for row, answer in batch])
     except Exception as exc:  # disk full, store locked, …: one line for the parent to show
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return 1

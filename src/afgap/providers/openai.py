@@ -63,7 +63,7 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
     finish = choice.get("finish_reason")
     # DeepSeek and vLLM use reasoning_content; OpenRouter uses reasoning.
     reasoning = message.get("reasoning_content") or message.get("reasoning")
-    usage = body.get("usage") or {}
+    usage = body.get("usage")
     if not isinstance(usage, Mapping):
         usage = {}
     return Completion(

@@ -139,13 +139,14 @@ def _backoff_hook(deadline: float, policy: RetryPolicy) -> Callable[[Exception],
             other_failures += 1
             if other_failures >= policy.max_attempts:
                 return False
-            wait = backoff(other_failures)
-        if exc.error_class == "connect":
-            # An endpoint that refuses connections is down or misconfigured: give up within seconds.
-            connect_failures += 1
-            if connect_failures >= policy.connect_attempts:
-                return False
-            wait = policy.connect_wait_s * 2 ** (connect_failures - 1)
+            if exc.error_class == "connect":
+                # An endpoint that refuses connections is down or misconfigured: give up within seconds.
+                connect_failures += 1
+                if connect_failures >= policy.connect_attempts:
+                    return False
+                wait = policy.connect_wait_s * 2 ** (connect_failures - 1)
+            else:
+                wait = backoff(other_failures)
         if exc.retry_after is not None:
             # Many calls often get the same Retry-After at once; a little jitter spreads their return.
             jitter = random.uniform(0.0, min(policy.wait_jitter_s, 0.1 * exc.retry_after + 0.05))
