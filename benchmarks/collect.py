@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,7 +170,6 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ratios = [r["ratio"] for r in runs]
     row.update(ratio_min=min(ratios), ratio_max=max(ratios), ratios=ratios, runs=len(runs))
     row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-    row["median_wall_s"] = round(statistics.median(r["wall_s"] for r in runs), 3)
     return row
 
 
