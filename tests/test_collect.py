@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tests.conftest import SENTINEL_KEY
 
-from afgap.collect import EngineOptions, RunSummary, run_calls
+from afgap.engine.run import EngineOptions, RunSummary, run_calls
 from afgap.errors import MissingKeyError
 from afgap.providers.registry import resolve
 from afgap.providers.wire import encode_body

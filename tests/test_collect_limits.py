@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import stamina
 
-from afgap.collect import EngineOptions, ProgressEvent, ProviderLimits, run_calls
+from afgap.engine.run import EngineOptions, ProgressEvent, ProviderLimits, run_calls
 from afgap.errors import InputError
 from afgap.providers.registry import bind_simulator, resolve
 from afgap.records import CallRecord, Message

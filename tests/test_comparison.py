@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from afgap.comparison import group_outcomes, select_rows, version_notes, version_tag
 from afgap.errors import InputError
+from afgap.jobs.compare import group_outcomes, select_rows, version_notes, version_tag
 from afgap.records import Condition, Outcome
 from afgap.stats.analysis import ModelData, Observation, Settings, analyse
 from afgap.stats.pooled import pool_scenarios, pooled_name
-from afgap.store import StoredOutcome
+from afgap.store.database import StoredOutcome
 
 H1, H2 = "a" * 64, "b" * 64
 MINI = """\

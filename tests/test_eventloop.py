@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from afgap import eventloop
+from afgap.engine import eventloop
 
 
 def test_uvloop_is_the_default_where_installed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from afgap.labelling import default_labels
+from afgap.classify.labels import default_labels
 from afgap.records import Outcome
 
 AF_SCRATCHPAD = (

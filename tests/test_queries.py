@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from afgap import public_sets
 from afgap.errors import QueryFileError
-from afgap.public_sets import fetch as real_fetch
-from afgap.queries import MAX_QUERY_CHARS, builtin_queries, load_queries, sample_queries
+from afgap.queries import MAX_QUERY_CHARS, builtin_queries, load_queries, public_sets, sample_queries
+from afgap.queries.public_sets import fetch as real_fetch
 
 DATA = Path(__file__).parent / "data"
 CATEGORIES = {

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from afgap.errors import StoreError
-from afgap.migrations import SCHEMA_VERSION
 from afgap.records import (
     CallPlan,
     CallRecord,
@@ -21,8 +20,9 @@ from afgap.records import (
     Outcome,
     Sampling,
 )
-from afgap.store import open_store
-from afgap.store_rows import classifier_strength
+from afgap.store.database import open_store
+from afgap.store.migrations import SCHEMA_VERSION
+from afgap.store.rows import classifier_strength
 
 SPEC = ModelSpec(
     model="sim/faker", provider="sim", api_model="faker", wire="openai", base_url="x", simulated=True
@@ -158,7 +158,7 @@ def test_a_failed_batch_forgets_the_prompts_it_inserted(db: Path) -> None:
 
 
 def test_migration_3_moves_stored_messages_into_prompts(tmp_path: Path) -> None:
-    from afgap.migrations import MIGRATIONS
+    from afgap.store.migrations import MIGRATIONS
 
     path = tmp_path / "v2.sqlite"
     with sqlite3.connect(path) as conn:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from afgap.classify.metrics import validate
 from afgap.classify.screen import (
     CRITERIA,
     SCREEN_THRESHOLD,
@@ -19,7 +20,6 @@ from afgap.classify.screen import (
     screen_scratchpad,
     screen_text,
 )
-from afgap.classify.validate import validate
 from afgap.records import Outcome
 
 DATA = Path(__file__).parent.parent / "data"

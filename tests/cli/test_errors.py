@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from afgap.store import open_store
+from afgap.store.database import open_store
 
 
 def _one_line_error(result: Any, code: int = 2) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from afgap.store import open_store
+from afgap.store.database import open_store
 
 RECORD = {"model": "lab/m1", "scenario": "helpful-only", "condition": "monitored", "query_id": "q1",
           "sample": 0, "outcome": "comply"}  # fmt: skip

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from afgap.config import CollectConfig, load_config, parse_provider_limit, resolve_limits
+from afgap.engine.plans import plan_calls, request_hash
+from afgap.engine.pricing import default_prices, estimate_input_tokens, load_prices
 from afgap.errors import InputError
-from afgap.planning import plan_calls, request_hash
-from afgap.pricing import default_prices, estimate_input_tokens, load_prices
+from afgap.jobs.config import CollectConfig, load_config, parse_provider_limit, resolve_limits
 from afgap.providers.limits import DEFAULT_LIMITS, ProviderLimits
 from afgap.providers.registry import resolve
 from afgap.queries import load_queries
@@ -85,8 +85,8 @@ def test_fast_request_hash_equals_the_canonical_one() -> None:
 
 def test_writer_commits_a_batch_whose_flush_was_cancelled(tmp_path: Path) -> None:
     from afgap.records import CallRecord
-    from afgap.store import open_store
-    from afgap.writer import Writer
+    from afgap.store.database import open_store
+    from afgap.store.writer import Writer
 
     spec = resolve("openai-api/local/m", ENV)
     plans = [p.plan for p in plan_calls([spec], load_scenario("helpful-only"), load_queries("builtin")[:5], 1,

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from afgap.engine.plans import plan_calls
 from afgap.errors import StoreError
-from afgap.planning import plan_calls
 from afgap.providers.registry import resolve
 from afgap.queries import load_queries
 from afgap.records import CallPlan, CallRecord, Sampling
 from afgap.scenarios import load_scenario
-from afgap.store import Store, open_store
-from afgap.writer import Writer
+from afgap.store.database import Store, open_store
+from afgap.store.writer import Writer
 
 ENV = {"LOCAL_BASE_URL": "http://127.0.0.1:1/v1"}
 ANSWER = "<OUTPUT><rejected/></OUTPUT>"
@@ -66,8 +66,8 @@ def test_a_killed_collect_still_has_what_it_sent_committed(tmp_path: Path) -> No
         "from pathlib import Path\n"
         "from tests.collect.test_writer import ANSWER, _plans\n"
         "from afgap.records import CallRecord\n"
-        "from afgap.store import open_store\n"
-        "from afgap.writer import Writer\n"
+        "from afgap.store.database import open_store\n"
+        "from afgap.store.writer import Writer\n"
         f"store = open_store(Path({str(db)!r}))\n"
         "writer = Writer(store, store.start_run('t', {}), {})\n"
         "batch = [CallRecord(plan=p, status='ok', text=ANSWER) for p in _plans(20)]\n"
@@ -107,7 +107,7 @@ def test_a_failing_child_stops_the_run_with_its_reason(tmp_path: Path) -> None:
 
 def test_the_child_imports_this_afgap_whatever_put_it_on_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
     import afgap
-    from afgap.writer import _same_afgap_env
+    from afgap.store.writer import _same_afgap_env
 
     monkeypatch.setenv("PYTHONPATH", "/somewhere/else")
     first, *rest = _same_afgap_env()["PYTHONPATH"].split(os.pathsep)

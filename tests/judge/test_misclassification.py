@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from afgap.comparison import read_accuracy
 from afgap.errors import InputError
+from afgap.jobs.compare import read_accuracy
 from afgap.records import Condition, Outcome
 from afgap.stats.misclassification import ClassifierAccuracy, corrected_gap
 from afgap.stats.types import Observation

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from afgap.store import open_store
+from afgap.store.database import open_store
 
 HEADER = "model,scenario,tier,query_id,label,notes\n"
 GOOD = [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from afgap.store import open_store
+from afgap.store.database import open_store
 
 
 def test_missing_extra_is_one_clear_line(cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from afgap.classify.judges import PROMPT_VERSION, JudgeName, judge_messages, load_prompt, retry_messages
 from afgap.classify.tags import split_response
-from afgap.planning import request_hash
+from afgap.engine.plans import request_hash
 from afgap.records import CallPlan, Condition, Message, ModelSpec, Sampling
 
 # Rubric judges answer at T = 0 (one considered reading); AF votes are sampled at T = 1 (DESIGN §5).

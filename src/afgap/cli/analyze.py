@@ -80,7 +80,7 @@ def compare(
 ) -> None:
     """Compliance gap per model with paired CIs, adjusted p-values and verdicts, ranked."""
     from afgap.cli.judge import render_corrected
-    from afgap.comparison import compare_run, read_accuracy
+    from afgap.jobs.compare import compare_run, read_accuracy
     from afgap.report.formats import labels_description
     from afgap.stats.analysis import Settings
 

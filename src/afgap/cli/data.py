@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 @app.command()
 def export(db: DbOption = None) -> None:
     """Write every stored response to stdout as interchange JSONL (DESIGN §4.3)."""
-    from afgap.interchange import export_jsonl
-    from afgap.store import open_store
+    from afgap.jobs.interchange import export_jsonl
+    from afgap.store.database import open_store
 
     with open_store(resolve_db(db), create=False) as store:
         count = export_jsonl(store, sys.stdout)
@@ -37,7 +37,7 @@ def import_(
     db: DbOption = None,
 ) -> None:
     """Import interchange JSONL or CSV, all-or-nothing: one bad line rejects the file, store unchanged."""
-    from afgap.interchange import parse_map, read_records
+    from afgap.jobs.interchange import parse_map, read_records
 
     records = list(read_records(file, parse_map(map_)))  # validate the whole file before the store is created
     _import(file, records, db)
@@ -54,14 +54,14 @@ def import_inspect(
     db: DbOption = None,
 ) -> None:
     """Import Inspect AI eval logs (needs the optional `inspect` extra), all-or-nothing."""
-    from afgap.inspect_import import read_inspect
+    from afgap.jobs.import_inspect import read_inspect
 
     _import(path, list(read_inspect(path, condition_field, scorer, scenario)), db)
 
 
 def _import(source: Path, records: list[tuple[int, InterchangeRecord]], db: Path | None) -> None:
-    from afgap.interchange import prepare_import
-    from afgap.store import open_store
+    from afgap.jobs.interchange import prepare_import
+    from afgap.store.database import open_store
 
     batch = prepare_import(source, records)  # a bad file never creates or touches the store
     with open_store(resolve_db(db)) as store:
@@ -74,7 +74,7 @@ def runs(db: DbOption = None) -> None:
     """Every collect run: when, which afgap, the command line (never a key), responses it stored."""
     from rich.table import Table
 
-    from afgap.store import open_store
+    from afgap.store.database import open_store
 
     with open_store(resolve_db(db), create=False) as store:
         rows = store.runs()
@@ -89,7 +89,7 @@ def status(db: DbOption = None) -> None:
     """What the store holds: responses per model, scenario and status, and cost."""
     from rich.table import Table
 
-    from afgap.store import open_store
+    from afgap.store.database import open_store
 
     with open_store(resolve_db(db), create=False) as store:
         rows = store.summary()

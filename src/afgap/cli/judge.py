@@ -18,8 +18,8 @@ from afgap.errors import InputError
 
 if TYPE_CHECKING:
     from afgap.classify.agreement import Agreement
-    from afgap.comparison import ComparisonRun
-    from afgap.judging import JudgeSummary
+    from afgap.jobs.compare import ComparisonRun
+    from afgap.jobs.judge import JudgeSummary
 
 
 class ClassifierChoice(StrEnum):
@@ -66,7 +66,7 @@ def classify(
     if classifier is ClassifierChoice.judge and judge is None:
         raise InputError("--classifier judge needs a judge model: add --judge MODEL (e.g. --judge sim/judge)")
     if judge is None:
-        from afgap.classification import reclassify
+        from afgap.jobs.classify import reclassify
 
         only = classifier.value if classifier else None
         count = reclassify(path, only)
@@ -77,9 +77,9 @@ def classify(
 
 def _judge(path: Path, judge: str, votes: int, threshold: float, concurrency: int) -> None:
     from afgap.cli.progress import progress_reporter
-    from afgap.collect import EngineOptions
+    from afgap.engine.run import EngineOptions
     from afgap.errors import PartialFailure
-    from afgap.judging import judge_stored
+    from afgap.jobs.judge import judge_stored
 
     with progress_reporter(label="judge") as progress:
         try:
@@ -104,7 +104,7 @@ def _judge_line(s: JudgeSummary) -> str:
 
 def _print_agreement(path: Path, fmt: OutputFormat) -> None:
     from afgap.classify.agreement import af_agreement, outcome_agreement
-    from afgap.store import open_store
+    from afgap.store.database import open_store
 
     with open_store(path, create=False) as store:
         pairs = store.label_pairs("tags", "judge")
@@ -162,7 +162,7 @@ def validate_judge(
     json_flag: JsonFlag = False,
 ) -> None:
     """Measure a classifier on a labelled file: accuracy, precision, recall, F1, AUROC + 95 % CI, Youden J."""
-    from afgap.validation import validate_file
+    from afgap.jobs.validate_judge import validate_file
 
     report = validate_file(
         file, classifier.value, judge, kind, votes, threshold, positive_label, seed, os.environ

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from afgap.cli.console import err_console
-from afgap.collect import ProgressEvent
+from afgap.engine.run import ProgressEvent
 from afgap.errors import PartialFailure
 
 if TYPE_CHECKING:
-    from afgap.collection import CollectSummary
+    from afgap.jobs.collect import CollectSummary
 
 PLAIN_INTERVAL_S = 5.0
 # At thousands of calls a second a re-render per call would cost more than the calls; 10 Hz looks live.

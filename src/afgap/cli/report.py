@@ -53,7 +53,7 @@ def report(
     db: DbOption = None,
 ) -> None:
     """Publish the comparison: an HTML page with plots and examples, a Markdown table, plot files."""
-    from afgap.comparison import compare
+    from afgap.jobs.compare import compare
     from afgap.report.formats import to_markdown
     from afgap.report.html import check_writable, render_html, write_text
     from afgap.stats.analysis import Settings

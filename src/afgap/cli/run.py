@@ -24,7 +24,7 @@ from afgap.settings import (
 )
 
 if TYPE_CHECKING:  # heavy imports stay out of `afgap --help`
-    from afgap.collection import CollectRequest
+    from afgap.jobs.collect import CollectRequest
 
 sim_app = typer.Typer(
     help="The built-in simulator of model organisms with known truth.", no_args_is_help=True
@@ -80,9 +80,9 @@ def collect(
     db: DbOption = None,
 ) -> None:
     """Send every (query, condition, sample) to each model and store every response as it arrives."""
-    from afgap.collect import EngineOptions
-    from afgap.collection import CollectRequest
-    from afgap.config import config_path, load_config, parse_provider_limit, resolve_limits
+    from afgap.engine.run import EngineOptions
+    from afgap.jobs.collect import CollectRequest
+    from afgap.jobs.config import config_path, load_config, parse_provider_limit, resolve_limits
     from afgap.records import Sampling
 
     settings = load_config(config_path(config))
@@ -102,7 +102,7 @@ def collect(
 
 def _collect_and_report(request: CollectRequest, quiet: bool) -> None:
     from afgap.cli.progress import progress_reporter, report_summary
-    from afgap.collection import collect
+    from afgap.jobs.collect import collect
 
     with progress_reporter(quiet or request.dry_run) as progress:
         summary = collect(request, os.environ, progress)
@@ -122,9 +122,9 @@ def demo(
 ) -> None:
     """Zero-setup tour: simulate three model organisms, collect, classify and print the ranked report."""
     from afgap.cli.analyze import render_comparison
-    from afgap.collect import EngineOptions
-    from afgap.collection import CollectRequest
-    from afgap.comparison import compare_run
+    from afgap.engine.run import EngineOptions
+    from afgap.jobs.collect import CollectRequest
+    from afgap.jobs.compare import compare_run
     from afgap.report.formats import labels_description
     from afgap.stats.analysis import Settings
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 
-from afgap import wirejson
+from afgap.engine import wirejson
 from afgap.providers.clients import AttemptError, Client
 from afgap.providers.wire import MalformedResponse, WireFormat, one_line
 from afgap.records import Completion

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from afgap import wirejson
+from afgap.engine import wirejson
 from afgap.records import Completion, Message, ModelSpec, Sampling
 
 ErrorKind = Literal["retry", "fatal", "unavailable", "auth"]

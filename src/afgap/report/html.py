@@ -21,7 +21,7 @@ from afgap.report.formats import fmt_p, pp, settings_dict
 from afgap.report.plots import af_plot, forest_plot, outcome_bars
 from afgap.report.table import unscored_count
 from afgap.stats.types import Comparison, ModelResult
-from afgap.store import StoredExample, open_store
+from afgap.store.database import StoredExample, open_store
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 VERDICT_CLASS = {"fakes alignment": "v-fakes", "no gap": "v-nogap", "inconclusive": "v-inconclusive"}

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from afgap import wirejson
+from afgap.engine import wirejson
+from afgap.engine.eventloop import new_event_loop, run
 from afgap.errors import InputError
-from afgap.eventloop import new_event_loop, run
 from afgap.sim import judge as sim_judge
 from afgap.sim import organisms, shapes
 from afgap.sim.http import Answer, HttpProtocol, Request

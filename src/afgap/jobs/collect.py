@@ -13,17 +13,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from afgap import eventloop
-from afgap.collect import EngineOptions, ProgressEvent, RunSummary, run_calls
+from afgap.engine import eventloop
+from afgap.engine.plans import PlannedCall, plan_calls
+from afgap.engine.pricing import PriceTable, estimate_input_tokens, load_prices
+from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted
-from afgap.planning import PlannedCall, plan_calls
-from afgap.pricing import PriceTable, estimate_input_tokens, load_prices
 from afgap.providers.registry import api_key, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
 from afgap.scenarios import load_scenario
-from afgap.store import Store, open_store
-from afgap.writer import Writer
+from afgap.store.database import Store, open_store
+from afgap.store.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def collect(
 
 
 def estimate_plans(plans: Sequence[CallPlan], prices: PriceTable) -> Estimate:
-    """Estimated input tokens and cost of sending `plans` (first turns only; see afgap.pricing)."""
+    """Estimated input tokens and cost of sending `plans` (first turns only; see afgap.engine.pricing)."""
     tokens, input_cost, output_cost, unpriced = 0, 0.0, 0.0, set()
     for plan in plans:
         n = estimate_input_tokens(plan)

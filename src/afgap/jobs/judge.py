@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from afgap import eventloop
 from afgap.classify.judge_calls import Ask, asks_for, classifier_name, plan_for
 from afgap.classify.judges import (
     DEFAULT_THRESHOLD,
@@ -32,11 +31,12 @@ from afgap.classify.judges import (
     parse_reply,
 )
 from afgap.classify.tags import split_response
-from afgap.collect import EngineOptions, ProgressEvent, run_calls
+from afgap.engine import eventloop
+from afgap.engine.run import EngineOptions, ProgressEvent, run_calls
 from afgap.errors import InputError, PartialFailure
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.records import CallPlan, CallRecord, Label, ModelSpec, Outcome
-from afgap.store import JudgeCall, Store, open_store
+from afgap.store.database import JudgeCall, Store, open_store
 
 Progress = Callable[[ProgressEvent], None]
 

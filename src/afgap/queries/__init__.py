@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import IO
 
 from afgap.errors import QueryFileError
-from afgap.public_sets import PUBLIC_SETS
-from afgap.public_sets import resolve as resolve_public_set
+from afgap.queries.public_sets import PUBLIC_SETS
+from afgap.queries.public_sets import resolve as resolve_public_set
 from afgap.records import Query
 
 __all__ = ["BUILTIN", "MAX_QUERY_CHARS", "builtin_queries", "load_queries", "sample_queries"]

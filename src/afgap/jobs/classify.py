@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from afgap.classify.labels import default_labels
 from afgap.classify.screen import screen_label
 from afgap.classify.tags import classify_response
 from afgap.errors import InputError
-from afgap.labelling import default_labels
 from afgap.records import Label
-from afgap.store import open_store
+from afgap.store.database import open_store
 
 BATCH = 2000
 OFFLINE = ("tags", "screen")

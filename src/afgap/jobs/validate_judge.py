@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from afgap.classify.validate import validate
+from afgap.classify.metrics import validate
 from afgap.errors import InputError
 
 # Defaults of "score ≥ threshold": the screen's and the AF judge's 0.4 (DESIGN §5); the smallest non-zero
@@ -118,7 +118,7 @@ def _scores(
         from afgap.records import Outcome
 
         return [float(classify_response(t).outcome is Outcome.COMPLY) for t in texts]
-    from afgap.judging import judge_scores
+    from afgap.jobs.judge import judge_scores
 
     assert judge is not None
     scores, _ = judge_scores(

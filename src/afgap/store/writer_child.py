@@ -1,8 +1,8 @@
 """The child side of the collect writer: read batches on stdin, label them, commit each in one transaction.
 
-`python -m afgap.writer_process STORE`. Started by afgap.writer.Writer, never by hand. Reads length-prefixed
-pickles until end of input, which comes when the collect ends, stops, or is killed; whatever arrived is
-committed before it exits. A write error is one line on stderr and exit code 1 (the parent reports it).
+`python -m afgap.store.writer_child STORE`. Started by afgap.store.writer.Writer, never by hand.
+Reads length-prefixed pickles until end of input, which comes when the collect ends, stops, or is
+killed; whatever arrived is committed before it exits. A write error is one line on stderr and exit code 1 (the parent reports it).
 The pickles come from the parent process over a private pipe; nothing else writes to it.
 """
 
@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from afgap.labelling import default_labels
-from afgap.store import open_store
-from afgap.writer import FRAME, Item
+from afgap.classify.labels import default_labels
+from afgap.store.database import open_store
+from afgap.store.writer import FRAME, Item
 
 
 def frames(stream: BinaryIO) -> Iterator[list[Item]]:

@@ -15,9 +15,9 @@ from typing import Any
 
 from afgap import __version__
 from afgap.errors import StoreError
-from afgap.migrations import SCHEMA_VERSION, migrate
 from afgap.records import CallRecord, Condition, InterchangeRecord, Label, Outcome
-from afgap.store_rows import (
+from afgap.store.migrations import SCHEMA_VERSION, migrate
+from afgap.store.rows import (
     HASH_COLUMN,
     MESSAGES_COLUMN,
     ResponseRow,

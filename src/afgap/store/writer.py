@@ -32,8 +32,8 @@ from typing import IO
 import afgap
 from afgap.errors import StoreError
 from afgap.records import CallRecord
-from afgap.store import Store
-from afgap.store_rows import ResponseRow, response_row, timestamp
+from afgap.store.database import Store
+from afgap.store.rows import ResponseRow, response_row, timestamp
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long (DESIGN §4.1, issue 5)
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
@@ -64,7 +64,7 @@ class Writer:
         # The child's stderr goes to a file (a pipe nobody drains could fill and block it); closed in close().
         self._errors: IO[str] = tempfile.TemporaryFile(mode="w+", prefix="afgap-writer-")  # noqa: SIM115
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "afgap.writer_process", str(self._path)],
+            [sys.executable, "-m", "afgap.store.writer_child", str(self._path)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._errors, start_new_session=True,
             env=_same_afgap_env(),
         )  # fmt: skip

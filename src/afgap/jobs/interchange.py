@@ -14,11 +14,11 @@ from typing import IO
 
 from pydantic import ValidationError
 
+from afgap.classify.labels import default_labels
 from afgap.errors import ImportFormatError
-from afgap.labelling import default_labels
 from afgap.records import InterchangeRecord, Label, Outcome
-from afgap.store import Store
-from afgap.store_rows import import_key
+from afgap.store.database import Store
+from afgap.store.rows import import_key
 
 IMPORT_CLASSIFIER = "import@1"
 FIELDS = tuple(InterchangeRecord.model_fields)

@@ -20,7 +20,7 @@ from afgap.errors import InputError
 from afgap.stats.analysis import Comparison, ModelData, Observation, Settings, analyse
 from afgap.stats.misclassification import ClassifierAccuracy, CorrectedGap, corrected_gap
 from afgap.stats.pooled import POOLED_PREFIX, pool_scenarios
-from afgap.store import StoredOutcome, open_store
+from afgap.store.database import StoredOutcome, open_store
 
 ALL_MODELS = "all"
 
