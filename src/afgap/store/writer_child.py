@@ -2,8 +2,9 @@
 
 `python -m afgap.store.writer_child STORE`. Started by afgap.store.writer.Writer, never by hand.
 Reads length-prefixed pickles until end of input, which comes when the collect ends, stops, or is
-killed; whatever arrived is committed before it exits. A write error is one line on stderr and exit code 1 (the parent reports it).
-The pickles come from the parent process over a private pipe; nothing else writes to it.
+killed; whatever arrived is committed before it exits. A write error is one line on stderr and exit
+code 1 (the parent reports it). The pickles come from the parent over a private pipe; nothing else
+writes to it.
 """
 
 from __future__ import annotations
