@@ -85,7 +85,7 @@ def no_backoff() -> Iterator[None]:
 @pytest.fixture
 def fake() -> Iterator[Any]:
     """The scripted provider server of tests/fake_provider.py on loopback, expecting the sentinel key."""
-    from fake_provider import RunningFake
+    from tests.fake_provider import RunningFake
 
     with RunningFake(key=SENTINEL_KEY) as server:
         yield server

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from tests.conftest import SENTINEL_KEY
 
 MODELS = ("-m", "sim/faker", "-m", "sim/honest", "-m", "sim/compliant")

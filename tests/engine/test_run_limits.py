@@ -13,8 +13,8 @@ from afgap.engine.run import EngineOptions, ProgressEvent, ProviderLimits, run_c
 from afgap.errors import InputError
 from afgap.providers.registry import bind_simulator, resolve
 from afgap.records import CallRecord, Message
-from fake_provider import FakeProvider
-from test_collect import SENTINEL, env_for, make_plan, run
+from tests.engine.test_run import SENTINEL, env_for, make_plan, run
+from tests.fake_provider import FakeProvider
 
 pytestmark = pytest.mark.usefixtures("no_backoff")  # retry waits are zero; attempts stay
 

@@ -7,14 +7,14 @@ import socket
 from typing import Any
 
 import pytest
-from tests.conftest import SENTINEL_KEY
 
 from afgap.engine.run import EngineOptions, RunSummary, run_calls
 from afgap.errors import MissingKeyError
 from afgap.providers.registry import resolve
 from afgap.providers.wire import encode_body
 from afgap.records import CallPlan, CallRecord, Condition, Message, Sampling
-from fake_provider import SCRATCH, FakeProvider
+from tests.conftest import SENTINEL_KEY
+from tests.fake_provider import SCRATCH, FakeProvider
 
 pytestmark = pytest.mark.usefixtures("no_backoff")  # retry waits are zero; attempts stay
 

@@ -64,7 +64,7 @@ def test_a_killed_collect_still_has_what_it_sent_committed(tmp_path: Path) -> No
     script = (
         "import os, signal\n"
         "from pathlib import Path\n"
-        "from tests.collect.test_writer import ANSWER, _plans\n"
+        "from tests.store.test_writer import ANSWER, _plans\n"
         "from afgap.records import CallRecord\n"
         "from afgap.store.database import open_store\n"
         "from afgap.store.writer import Writer\n"

@@ -16,7 +16,7 @@ from afgap.errors import QueryFileError
 from afgap.queries import MAX_QUERY_CHARS, builtin_queries, load_queries, public_sets, sample_queries
 from afgap.queries.public_sets import fetch as real_fetch
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 CATEGORIES = {
     "weapons",
     "cyber",

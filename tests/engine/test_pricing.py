@@ -108,9 +108,8 @@ def test_writer_commits_a_batch_whose_flush_was_cancelled(tmp_path: Path) -> Non
 
 def test_account_defaults_apply_to_the_vendor_url_only() -> None:
     """A proxy or local server behind ANTHROPIC_BASE_URL is not throttled to Anthropic's tier-1 limits."""
-    from tests.test_collect import make_plan
-
     from afgap.providers import pools
+    from tests.engine.test_run import make_plan
 
     _, _, limits = resolve_limits(None, None, [], CollectConfig())
     vendor_env = {"ANTHROPIC_API_KEY": "k"}
