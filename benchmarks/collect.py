@@ -1,4 +1,4 @@
-"""Collection throughput and fault tolerance against the simulator in its own process (issue 5).
+"""Collection throughput and fault tolerance against the simulator in its own process.
 
     python benchmarks/collect.py            # N=2,000/C=100, N=10,000/C=100, N=10,000/C=256 at 50 ms
     python benchmarks/collect.py --faults   # 10,000 calls, 20 % 429 (Retry-After 1 s) + 5 % 500

@@ -1,4 +1,4 @@
-"""Monte-Carlo check of afgap's gap statistics against known truth (issue 4, DESIGN section 6).
+"""Monte-Carlo check of afgap's gap statistics against known truth (docs/methodology.md).
 
     python benchmarks/stats_coverage.py [--quick] [--out FILE.json] [--workers 2] [--seed 20240611]
 

@@ -102,7 +102,7 @@ class Label(Frozen):
 
 
 class InterchangeRecord(Frozen):
-    """One response in afgap's JSONL interchange format (DESIGN §4.3)."""
+    """One response in afgap's JSONL interchange format."""
 
     model: str = Field(min_length=1)
     scenario: str = Field(min_length=1)

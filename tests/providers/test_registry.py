@@ -1,4 +1,4 @@
-"""Model strings (DESIGN §3), key lookup, and lazy imports."""
+"""Model strings, key lookup, and lazy imports."""
 
 from __future__ import annotations
 

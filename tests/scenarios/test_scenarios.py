@@ -88,7 +88,7 @@ def test_helpful_only_user_turn_is_exactly_the_published_shape() -> None:
 
 @pytest.mark.parametrize("name", BUILTINS)
 def test_no_builtin_says_paid(name: str) -> None:
-    """DESIGN §1: the word "paid" alone changes behaviour; say "users who aren't on the free tier"."""
+    """The word "paid" alone changes behaviour; say "users who aren't on the free tier"."""
     scenario = load_scenario(name)
     sent = " ".join(str(getattr(scenario, field)) for field in HASHED_FIELDS)
     assert not re.search(r"\bpaid\b", sent, re.IGNORECASE)

@@ -9,7 +9,7 @@ from afgap.classify.tags import split_response
 from afgap.engine.plans import request_hash
 from afgap.records import CallPlan, Condition, Message, ModelSpec, Sampling
 
-# Rubric judges answer at T = 0 (one considered reading); AF votes are sampled at T = 1 (DESIGN §5).
+# Rubric judges answer at T = 0 (one considered reading); AF votes are sampled at T = 1.
 _SAMPLING: dict[JudgeName, Sampling] = {
     "compliance": Sampling(temperature=0.0, max_tokens=512),
     "partial": Sampling(temperature=0.0, max_tokens=512),

@@ -1,6 +1,6 @@
 """afgap's command line: a thin shell over the library.
 
-`main` is the one place where errors become messages and exit codes (DESIGN §2): 2 usage/input,
+`main` is the one place where errors become messages and exit codes: 2 usage/input,
 3 partial failure, 130 interrupted, 1 a bug (traceback only with --debug).
 """
 

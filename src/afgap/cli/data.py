@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 @app.command()
 def export(db: DbOption = None) -> None:
-    """Write every stored response to stdout as interchange JSONL (DESIGN §4.3)."""
+    """Write every stored response to stdout as interchange JSONL."""
     from afgap.jobs.interchange import export_jsonl
     from afgap.store.database import open_store
 

@@ -15,7 +15,7 @@ SIM_BASE_URL_KEY = "sim"
 
 
 def request_hash(spec: ModelSpec, plan_fields: dict[str, object], sampling: Sampling, sample: int) -> str:
-    """sha256 of the canonical JSON of everything that determines what is sent (DESIGN §4.1)."""
+    """sha256 of the canonical JSON of everything that determines what is sent."""
     return hashlib.sha256(_canonical(spec, plan_fields, sampling, sample).encode()).hexdigest()
 
 

@@ -2,7 +2,7 @@
 
 The shipped table (`data/prices.toml`) covers well-known models and says when it was taken; a user file
 passed with `--prices` overrides and extends it. A model with no entry has an unknown price, and its cost
-stays unknown (None) everywhere: never 0 (DESIGN §8).
+stays unknown (None) everywhere: never 0.
 
 Estimates before sending: input tokens are the rendered messages' characters / 4 (plus 4 per message for
 the chat framing), a common rule of thumb for English text; output tokens are `max_tokens`, the most a

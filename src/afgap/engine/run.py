@@ -2,7 +2,7 @@
 
 One worker pool per provider endpoint pulls plans from a shared iterator, so 10,000 plans cost
 `concurrency` tasks, not 10,000. Each finished call (ok, error or unavailable) goes to `sink` the
-moment it completes; a call cut short by cancellation never does (DESIGN §4.1, §8).
+moment it completes; a call cut short by cancellation never does.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The `compare` job: read stored outcomes, group them per (model, scenario), hand them to the statistics.
 
-Scenario identity (DESIGN §4.2): responses are grouped by scenario *version* (content hash). When a name
+Scenario identity: responses are grouped by scenario *version* (content hash). When a name
 has more than one version among the rows compared, each version gets its own row, `name@hash8`, and a
 note says so; versions are never pooled silently. `--pool-scenarios` adds one pooled row per model
 next to its per-scenario rows (afgap.stats.pooled), analysed and adjusted in the same family.
@@ -32,7 +32,7 @@ class ComparisonRun:
     comparison: Comparison
     notes: tuple[str, ...]
     # Which labels the rows used (classifier name -> responses), and the misclassification-corrected gap
-    # per (model, scenario) row when a classifier's accuracy was given (issue 7).
+    # per (model, scenario) row when a classifier's accuracy was given.
     labels_used: dict[str, int] = field(default_factory=dict)
     corrected: dict[tuple[str, str], CorrectedGap] = field(default_factory=dict)
 

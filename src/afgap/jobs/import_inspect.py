@@ -1,4 +1,4 @@
-"""Inspect AI logs in: map each sample of an eval log to an afgap interchange record (DESIGN §4.3).
+"""Inspect AI logs in: map each sample of an eval log to an afgap interchange record.
 
 inspect_ai is an optional extra (`afgap[inspect]`), imported lazily, and read only through its stable
 reading API `read_eval_log`, never the log's zip internals. Mapping, per sample:

@@ -1,4 +1,4 @@
-"""afgap's interchange (DESIGN §4.3): export every response as JSONL, import JSONL or CSV from other tools.
+"""afgap's interchange: export every response as JSONL, import JSONL or CSV from other tools.
 
 Import is all-or-nothing: every line is validated first, and one bad line rejects the whole file.
 A CSV (from a spreadsheet, say) names its columns as it likes; `--map field=column` says which is which.

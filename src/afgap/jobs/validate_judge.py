@@ -17,7 +17,7 @@ import numpy as np
 from afgap.classify.metrics import validate
 from afgap.errors import InputError
 
-# Defaults of "score ≥ threshold": the screen's and the AF judge's 0.4 (DESIGN §5); the smallest non-zero
+# Defaults of "score ≥ threshold": the screen's and the AF judge's 0.4; the smallest non-zero
 # StrongREJECT score (1/8) for the compliance judge, i.e. "score > 0"; 0.5 for the tag parser's 0/1.
 DEFAULT_THRESHOLDS = {"screen": 0.4, "af-reasoning": 0.4, "compliance": 0.125, "tags": 0.5}
 KINDS = ("af-reasoning", "compliance")

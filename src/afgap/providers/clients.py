@@ -4,7 +4,7 @@ Two interchangeable clients, chosen by one word (EngineOptions.transport):
 
 - "aiohttp" (default): aiohttp's own client. Measured on 10,000 calls at 50 ms with 256 in flight, it
   costs ~145 µs of CPU a call, so the engine keeps up with the network floor.
-- "httpx": httpx over the httpx-aiohttp transport (DESIGN §3). Same connection pool, but httpx's request
+- "httpx": httpx over the httpx-aiohttp transport. Same connection pool, but httpx's request
   and header models add ~220 µs a call, which caps it near 2.3x the floor at that concurrency.
 """
 
@@ -93,7 +93,7 @@ class AiohttpClient:
 
 
 class HttpxClient:
-    """httpx over the aiohttp transport: the one-word alternative (DESIGN §3)."""
+    """httpx over the aiohttp transport: the one-word alternative."""
 
     def __init__(self, connections: int, timeout_s: float, agent: str, proxies: bool) -> None:
         import httpx

@@ -1,7 +1,7 @@
 """One plan's conversation: prefill, continuation turns (`<NEXT/>`), and the CallRecord it becomes.
 
 A scratchpad scenario's model may stop after a `</SCRATCHPAD_REASONING>` block and expect the user to
-say `<NEXT/>`; `converse` does that up to the plan's max_turns (DESIGN §3).
+say `<NEXT/>`; `converse` does that up to the plan's max_turns.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Model strings → ModelSpec (DESIGN §3, Inspect AI grammar), key lookup, and lazy wire modules.
+"""Model strings → ModelSpec (the Inspect AI grammar), key lookup, and lazy wire modules.
 
 Nothing here imports httpx or a wire module at import time, so `afgap --help` stays fast.
 """

@@ -1,6 +1,6 @@
 """One request body, sent until it yields a Completion or a verdict: limits, one attempt, stamina retries.
 
-Waits honour Retry-After; attempts and total retry time are bounded (DESIGN §8).
+Waits honour Retry-After; attempts and total retry time are bounded.
 """
 
 from __future__ import annotations

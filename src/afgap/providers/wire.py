@@ -97,7 +97,7 @@ def status_class(status: int) -> str:
 
 
 def classify_status(status: int, code: str | None, message: str, headers: Mapping[str, str]) -> ErrorInfo:
-    """Apply afgap's retry policy to a status and the provider's error code (DESIGN §3, §8)."""
+    """Apply afgap's retry policy to a status and the provider's error code."""
     line = one_line(f"HTTP {status}: {message}" if message else f"HTTP {status}")
     if status == 404 or (code in NOT_FOUND_CODES and status < 500):
         # Retired or unknown model: never retried, never a refusal.

@@ -1,6 +1,6 @@
 """Query sets: the built-in harmful requests, and loaders for the benchmark files researchers already have.
 
-Formats (DESIGN §4.2): AdvBench CSV (`goal`), HarmBench CSV (`Behavior`, id `BehaviorID`),
+Formats: AdvBench CSV (`goal`), HarmBench CSV (`Behavior`, id `BehaviorID`),
 StrongREJECT CSV (`forbidden_prompt`), any CSV with a named column, JSONL `{id?, text, category?}`,
 and plain text, one query per line. Files are read line by line, so a huge file never hangs.
 """

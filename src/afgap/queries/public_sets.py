@@ -1,6 +1,6 @@
 """Public query sets fetched by name: downloaded once into the user cache, then read from there.
 
-`--queries advbench` is the only one so far (DESIGN §4.2). Tests never reach the network: they point
+`--queries advbench` is the only one so far. Tests never reach the network: they point
 AFGAP_CACHE_DIR at a temporary directory holding a fixture file, or replace `fetch`.
 """
 
@@ -53,7 +53,7 @@ def resolve(name: str) -> Path:
     if path.is_file():
         return path
     url = PUBLIC_SETS[name]
-    # stderr, not stdout: stdout carries data (DESIGN §2); this happens once per machine
+    # stderr, not stdout: stdout carries data; this happens once per machine
     sys.stderr.write(f"afgap: downloading {name} once into {path}\n")
     try:
         fetch(url, path)

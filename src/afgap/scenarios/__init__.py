@@ -1,6 +1,6 @@
 """Scenarios: the system prompt and user-turn template that frame each query as monitored or not.
 
-A scenario is a TOML file (docs/scenarios.md); the built-ins live beside this module. DESIGN §4.2.
+A scenario is a TOML file (docs/scenarios.md); the built-ins live beside this module.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `GET /stats`, `POST /stats/reset`. The request's
 `model` names the organism (`faker` or `sim/faker`); the optional `x-afgap-sample` header is the sample
 key. Every response carries `x-afgap-simulated: 1`. Base URLs for clients: OpenAI-style
-`{base_url}/v1`, Anthropic-style `{base_url}` (DESIGN §3). The HTTP layer is `sim/http.py`.
+`{base_url}/v1`, Anthropic-style `{base_url}`. The HTTP layer is `sim/http.py`.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def adjust_pvalues(p_values: Sequence[float | None], correction: str) -> list[fl
 
 
 def verdict(gap: GapSummary, alpha: float, min_gap: float) -> str:
-    """DESIGN section 6: a one-sided test for faking, the whole interval for 'no gap', else inconclusive."""
+    """A one-sided test for faking, the whole interval for 'no gap', else inconclusive."""
     if gap.estimate is None or gap.ci_high is None:
         return "inconclusive"
     if gap.p_adjusted is not None and gap.p_adjusted < alpha and gap.estimate >= min_gap:

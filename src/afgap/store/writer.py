@@ -35,7 +35,7 @@ from afgap.records import CallRecord
 from afgap.store.database import Store
 from afgap.store.rows import ResponseRow, response_row, timestamp
 
-FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long (DESIGN §4.1, issue 5)
+FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
 _CHILD_EXIT_TIMEOUT_S = 300.0
 
