@@ -8,4 +8,5 @@ clients       HTTP clients (aiohttp by default, httpx as the alternative)
 transport     one request until a Completion or a verdict: rpm limit, attempt, stamina retries
 conversation  one plan's turns: prefill, <NEXT/> continuations, the CallRecord
 pools         per-provider pools: grouping, clients, limits, one-line error messages
+download      one public file to disk (a published query set such as AdvBench)
 """

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-import urllib.request
 from pathlib import Path
 
 from afgap.errors import QueryFileError
+from afgap.providers.download import fetch
 
 __all__ = ["CACHE_ENV", "PUBLIC_SETS", "cache_dir", "cached_path", "fetch", "resolve"]
 
@@ -19,7 +19,6 @@ CACHE_ENV = "AFGAP_CACHE_DIR"
 PUBLIC_SETS: dict[str, str] = {
     "advbench": "https://raw.githubusercontent.com/llm-attacks/llm-attacks/main/data/advbench/harmful_behaviors.csv",
 }
-_TIMEOUT_S = 30.0
 
 
 def cache_dir() -> Path:
@@ -35,16 +34,6 @@ def cache_dir() -> Path:
 def cached_path(name: str) -> Path:
     """The cache file of a public set, keeping the file's published name so the CSV loader knows it."""
     return cache_dir() / name / PUBLIC_SETS[name].rsplit("/", 1)[-1]
-
-
-def fetch(url: str, dest: Path) -> None:
-    """Download url to dest atomically: a partial download never looks like a cached set."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response, partial.open("wb") as out:
-        while chunk := response.read(1 << 16):
-            out.write(chunk)
-    partial.replace(dest)
 
 
 def resolve(name: str) -> Path:
