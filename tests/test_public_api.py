@@ -8,6 +8,38 @@ import sys
 import afgap
 
 
+# The public API, pinned: a name added or dropped is a decision, made here on purpose.
+PUBLIC_API = [
+    "AfgapError",
+    "CollectRequest",
+    "CollectSummary",
+    "Comparison",
+    "Condition",
+    "InputError",
+    "InterchangeRecord",
+    "Interrupted",
+    "Outcome",
+    "PartialFailure",
+    "Query",
+    "Sampling",
+    "Settings",
+    "__version__",
+    "analyse",
+    "classify_response",
+    "collect",
+    "compare",
+    "load_queries",
+    "load_scenario",
+    "open_store",
+    "reclassify",
+    "resolve_model",
+]
+
+
+def test_the_public_api_is_pinned() -> None:
+    assert sorted(afgap.__all__) == PUBLIC_API
+
+
 def test_every_exported_name_resolves() -> None:
     for name in afgap.__all__:
         assert getattr(afgap, name) is not None, name
