@@ -7,7 +7,6 @@ import sys
 
 import afgap
 
-
 # The public API, pinned: a name added or dropped is a decision, made here on purpose.
 PUBLIC_API = [
     "AfgapError",
