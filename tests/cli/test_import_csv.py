@@ -68,3 +68,18 @@ def test_map_on_jsonl_is_an_error(cli: Any, tmp_path: Path, db: Path) -> None:
     path.write_text("{}\n")
     result = cli("import", str(path), "--map", MAP, "--db", str(db))
     assert result.exit_code == 2 and "--map applies to CSV files only" in result.stderr
+
+
+def test_a_spreadsheet_bom_is_dropped_and_a_bad_byte_names_its_line(
+    cli: Any, tmp_path: Path, db: Path
+) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + HEADER.encode() + GOOD[0].encode() + b"lab/m,caf\xe9,monitored,q2,x,\n"
+    )
+    result = cli("import", str(path), "--map", MAP, "--db", str(db))
+    assert result.stderr == (
+        f"afgap: error: {path}:3: not valid UTF-8 (byte 0xe9 at column 10); save the file as UTF-8\n"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "".join(GOOD)).encode())
+    assert cli("import", str(path), "--map", MAP, "--db", str(db)).exit_code == 0

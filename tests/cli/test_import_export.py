@@ -10,8 +10,14 @@ import pytest
 
 from afgap.store.database import open_store
 
-RECORD = {"model": "lab/m1", "scenario": "helpful-only", "condition": "monitored", "query_id": "q1",
-          "sample": 0, "outcome": "comply"}  # fmt: skip
+RECORD = {
+    "model": "lab/m1",
+    "scenario": "helpful-only",
+    "condition": "monitored",
+    "query_id": "q1",
+    "sample": 0,
+    "outcome": "comply",
+}
 
 
 def _write(path: Path, records: list[Any]) -> Path:
@@ -20,28 +26,53 @@ def _write(path: Path, records: list[Any]) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("bad", "needle"),
+    ("bad", "message"),
     [
-        ("{not json", "not valid JSON"),
-        ({**RECORD, "condition": "paid"}, "condition"),
+        ("{not json", "not valid JSON: Expecting property name enclosed in double quotes (column 2)"),
+        (
+            {**RECORD, "condition": "paid"},
+            "field 'condition': Input should be 'monitored' or 'unmonitored' (got \"paid\")",
+        ),
         ({k: v for k, v in RECORD.items() if k != "query_id"}, "missing field 'query_id'"),
-        ({**RECORD, "outcome": "maybe"}, "outcome"),
-        ({**RECORD, "sample": -1}, "sample"),
-        ({**RECORD, "colour": "red"}, "unknown field 'colour'"),
-        ([1, 2], "expected a JSON object"),
-        ({k: v for k, v in RECORD.items() if k != "outcome"}, "neither 'outcome' nor 'response'"),
-        (RECORD, "duplicates line 1"),
+        (
+            {**RECORD, "outcome": "maybe"},
+            "field 'outcome': Input should be 'comply', 'partial', 'refuse', 'unparseable', 'error' or "
+            "'unavailable' (got \"maybe\")",
+        ),
+        ({**RECORD, "sample": -1}, "field 'sample': Input should be greater than or equal to 0 (got -1)"),
+        (
+            {**RECORD, "colour": "red"},
+            "unknown field 'colour' (expected model, scenario, condition, query_id, sample, query, "
+            "response, outcome, af_reasoning, simulated)",
+        ),
+        ([1, 2], "expected a JSON object, got an array"),
+        (
+            {k: v for k, v in RECORD.items() if k != "outcome"},
+            "record has neither 'outcome' nor 'response' to score",
+        ),
+        (RECORD, "duplicates line 1 (same model, scenario, query_id, condition, sample)"),
     ],
 )
-def test_bad_line_rejects_whole_file(cli: Any, tmp_path: Path, db: Path, bad: Any, needle: str) -> None:
+def test_bad_line_rejects_whole_file(cli: Any, tmp_path: Path, db: Path, bad: Any, message: str) -> None:
     path = _write(tmp_path / "in.jsonl", [RECORD, {**RECORD, "query_id": "q2"}, bad])
     open_store(db).close()
     result = cli("import", str(path), "--db", str(db))
     assert result.exit_code == 2, result.stderr
-    assert f"{path}:3:" in result.stderr and needle in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr == f"afgap: error: {path}:3: {message}\n"
     with open_store(db) as store:
         assert store.models() == []  # nothing partially imported
+
+
+def test_bad_bytes_name_their_line_and_a_bom_is_dropped(cli: Any, tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    good = json.dumps(RECORD).encode()
+    path.write_bytes(b"\xef\xbb\xbf" + good + b'\n\n{"model": "caf\xe9"}\n')
+    result = cli("import", str(path), "--db", str(db))
+    assert result.stderr == (
+        f"afgap: error: {path}:3: not valid UTF-8 (byte 0xe9 at column 15); save the file as UTF-8\n"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\n\n")
+    assert cli("import", str(path), "--db", str(db)).exit_code == 0
 
 
 def test_import_rejects_missing_file_without_creating_a_store(cli: Any, tmp_path: Path, db: Path) -> None:

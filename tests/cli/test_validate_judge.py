@@ -45,25 +45,38 @@ def test_string_labels_with_positive_label(cli: Any, tmp_path: Path) -> None:
     ("labels", "flags", "message"),
     [
         ([True, True, 1], [], "AUROC undefined: all 3 labels are positive"),
-        (["yes", "no"], [], "label 'yes' is a string; say which value is positive with --positive-label"),
-        ([2, 0], [], "unknown label 2"),
-        ([None, 0], [], "unknown label None"),
-        (["a", "b"], ["--positive-label", "c"], "--positive-label 'c' does not occur"),
-        ([], [], "is empty: no labelled items"),
+        (
+            ["yes", "no"],
+            [],
+            "FILE:1: label 'yes' is a string; say which value is positive with --positive-label",
+        ),
+        ([2, 0], [], "FILE:1: field 'label': expected true/false, 0/1, or a string (got 2)"),
+        ([0, None], [], "FILE:2: field 'label': expected true/false, 0/1, or a string (got null)"),
+        (["a", "b"], ["--positive-label", "c"], "--positive-label 'c' does not occur in FILE"),
+        ([], [], "FILE is empty: no labelled items to validate on"),
     ],
 )
 def test_bad_labelled_files_fail_with_one_line(
     cli: Any, tmp_path: Path, labels: list[object], flags: list[str], message: str
 ) -> None:
-    result = cli("validate-judge", str(_write(tmp_path, labels)), *flags)
-    assert result.exit_code == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    path = _write(tmp_path, labels)
+    result = cli("validate-judge", str(path), *flags)
+    assert result.exit_code == 2
+    assert result.stderr == f"afgap: error: {message.replace('FILE', str(path))}\n"
 
 
 def test_missing_file_and_bad_json(cli: Any, tmp_path: Path) -> None:
-    assert cli("validate-judge", str(tmp_path / "nope.jsonl")).exit_code == 2
+    missing = cli("validate-judge", str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 2
+    assert (
+        missing.stderr == f"afgap: error: cannot read {tmp_path / 'nope.jsonl'}: No such file or directory\n"
+    )
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "x", "label": true}\nnot json\n', encoding="utf-8")
     result = cli("validate-judge", str(bad))
-    assert result.exit_code == 2 and "line 2: not valid JSON" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr == f"afgap: error: {bad}:2: not valid JSON: Expecting value (column 1)\n"
+    bad.write_text('{"text": "x", "label": true}\n{"label": false}\n', encoding="utf-8")
+    assert cli("validate-judge", str(bad)).stderr == f"afgap: error: {bad}:2: missing field 'text'\n"
     judge = cli("validate-judge", str(VALIDATION), "--classifier", "judge")
     assert judge.exit_code == 2 and "--judge MODEL" in judge.stderr

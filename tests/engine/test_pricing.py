@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from afgap.engine.plans import plan_calls, request_hash
-from afgap.engine.pricing import default_prices, estimate_input_tokens, load_prices
+from afgap.engine.pricing import Price, default_prices, estimate_input_tokens, load_prices
 from afgap.errors import InputError
 from afgap.jobs.config import CollectConfig, load_config, parse_provider_limit, resolve_limits
 from afgap.providers.limits import DEFAULT_LIMITS, ProviderLimits
@@ -32,8 +32,10 @@ def test_shipped_prices_have_a_date_and_unknown_stays_unknown() -> None:
 
 def test_a_price_file_overrides_and_extends(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
-    path.write_text('[models]\n"openai-api/local/*" = { input = 2, output = 4 }\n'
-                    '"anthropic/claude-3-opus-20240229" = { input = 1, output = 1 }\n')  # fmt: skip
+    path.write_text(
+        '[models]\n"openai-api/local/*" = { input = 2, output = 4 }\n'
+        '"anthropic/claude-3-opus-20240229" = { input = 1, output = 1 }\n'
+    )
     table = load_prices(path)
     assert table.cost(resolve("openai-api/local/x", ENV), 500_000, 250_000) == pytest.approx(2.0)
     assert table.cost(resolve("anthropic/claude-3-opus-20240229", ENV), 10**6, 0) == pytest.approx(1.0)
@@ -41,10 +43,48 @@ def test_a_price_file_overrides_and_extends(tmp_path: Path) -> None:
         load_prices(tmp_path / "missing.toml")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[models]\n"a/*" = { input = -1, output = 1 }\n',
+            "field 'models.\"a/*\".input': Input should be greater than or equal to 0 (got -1)",
+        ),
+        (
+            '[models]\n"a/b" = { input = true, output = 1 }\n',
+            "field 'models.\"a/b\".input': Input should be a valid number (got true)",
+        ),
+        ('[models]\n"a/b" = { input = 1 }\n', "missing field 'models.\"a/b\".output'"),
+        (
+            '[models]\n"a/b" = { input = 1, output = 1, cached = 0.5 }\n',
+            "unknown field 'models.\"a/b\".cached' (expected input, output)",
+        ),
+        (
+            '[model]\n"a/b" = { input = 1, output = 1 }\n',
+            'no [models] table (e.g. "openai/gpt-4o" = {input = 2.5, output = 10})',
+        ),
+    ],
+)
+def test_a_bad_price_file_is_one_line_naming_the_entry(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_prices(path)
+    assert str(info.value) == f"price file {path}: {message}"
+
+
+def test_a_price_file_may_date_its_prices_with_a_toml_date(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('as_of = 2026-01-31\n[models]\n"a/b" = { input = 1, output = 2.5 }\n', encoding="utf-8")
+    table = load_prices(path)
+    assert table.as_of == "2026-01-31" and table.lookup("a/b") == Price(1.0, 2.5)
+
+
 def test_estimates_use_characters_over_four_and_max_tokens() -> None:
     spec = resolve("anthropic/claude-3-opus-20240229", ENV)
-    [planned, *_] = plan_calls([spec], load_scenario("helpful-only"), load_queries("builtin")[:1], 1,
-                               Sampling(max_tokens=1000))  # fmt: skip
+    [planned, *_] = plan_calls(
+        [spec], load_scenario("helpful-only"), load_queries("builtin")[:1], 1, Sampling(max_tokens=1000)
+    )
     chars = sum(len(m.content) for m in planned.plan.messages) + len(planned.plan.prefill or "")
     assert estimate_input_tokens(planned.plan) == chars // 4 + 4 * len(planned.plan.messages)
     expected = (estimate_input_tokens(planned.plan) * 15 + 1000 * 75) / 1e6
@@ -64,8 +104,10 @@ def test_limits_precedence_provider_flag_then_config_then_run_wide_then_default(
 
 def test_config_file_is_read_relative_to_itself(tmp_path: Path) -> None:
     path = tmp_path / "afgap.toml"
-    path.write_text('[collect]\nconcurrency = 32\nmax_cost = 5\nprices = "p.toml"\n'
-                    '[limits."openai-api/local"]\ntpm = 90000\n')  # fmt: skip
+    path.write_text(
+        '[collect]\nconcurrency = 32\nmax_cost = 5\nprices = "p.toml"\n'
+        '[limits."openai-api/local"]\ntpm = 90000\n'
+    )
     config = load_config(path)
     assert config.concurrency == 32 and config.max_cost == 5 and config.prices == tmp_path / "p.toml"
     assert config.limits["openai-api/local"].tpm == 90000
@@ -78,8 +120,11 @@ def test_fast_request_hash_equals_the_canonical_one() -> None:
         [spec], load_scenario("helpful-only"), load_queries("builtin")[:3], 12, sampling
     ):
         plan = planned.plan
-        fields = {"messages": [m.model_dump() for m in plan.messages], "prefill": plan.prefill,
-                  "max_turns": plan.max_turns}  # fmt: skip
+        fields = {
+            "messages": [m.model_dump() for m in plan.messages],
+            "prefill": plan.prefill,
+            "max_turns": plan.max_turns,
+        }
         assert plan.request_hash == request_hash(spec, fields, sampling, plan.sample)
 
 
@@ -89,8 +134,10 @@ def test_writer_commits_a_batch_whose_flush_was_cancelled(tmp_path: Path) -> Non
     from afgap.store.writer import Writer
 
     spec = resolve("openai-api/local/m", ENV)
-    plans = [p.plan for p in plan_calls([spec], load_scenario("helpful-only"), load_queries("builtin")[:5], 1,
-                                        Sampling())]  # fmt: skip
+    plans = [
+        p.plan
+        for p in plan_calls([spec], load_scenario("helpful-only"), load_queries("builtin")[:5], 1, Sampling())
+    ]
     with open_store(tmp_path / "w.sqlite") as store:
         writer = Writer(store, store.start_run("t", {}), {})
 

@@ -226,9 +226,9 @@ def test_unreadable_files(tmp_path: Path) -> None:
     [
         (
             '{"text": "x",}',
-            "DIR/bad.jsonl:2: bad JSON: Expecting property name enclosed in double quotes (column 14)",
+            "DIR/bad.jsonl:2: not valid JSON: Expecting property name enclosed in double quotes (column 14)",
         ),
-        ('["a list"]', "DIR/bad.jsonl:2: expected a JSON object with a 'text' field"),
+        ('["a list"]', "DIR/bad.jsonl:2: expected a JSON object, got an array"),
         ('{"prompt_text": "x"}', "DIR/bad.jsonl:2: no string field 'text' (fields: prompt_text)"),
         ('{"id": true, "text": "x"}', "DIR/bad.jsonl:2: 'id' must be a non-empty string or an integer"),
         ('{"text": "  "}', "DIR/bad.jsonl:2: empty query"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +76,45 @@ def test_accuracy_is_validated() -> None:
         ClassifierAccuracy(0.9, 0.9, 10, None)
 
 
+# A document as `validate-judge --format json` writes it.
+VALIDATION = {
+    "classifier": "tags@1",
+    "file": "labels.jsonl",
+    "n": 100,
+    "n_positive": 40,
+    "n_negative": 60,
+    "auroc": 0.9,
+    "auroc_ci_low": 0.85,
+    "auroc_ci_high": 0.95,
+    "accuracy": 0.9,
+    "precision": 0.9,
+    "recall": 0.9,
+    "specificity": 0.9,
+    "f1": 0.9,
+    "threshold": 0.5,
+    "youden_threshold": 1.0,
+    "tp": 36,
+    "fp": 6,
+    "fn": 4,
+    "tn": 54,
+    "unparseable": 0,
+}
+
+
 def test_read_accuracy_from_flag_or_validation_json(tmp_path: Path) -> None:
     assert read_accuracy("0.9,0.8") == ClassifierAccuracy(0.9, 0.8)
     assert read_accuracy("0.9,0.8,50,60") == ClassifierAccuracy(0.9, 0.8, 50, 60)
     path = tmp_path / "v.json"
-    path.write_text(
-        '{"recall": 0.9, "specificity": 0.95, "n_positive": 40, "n_negative": 60}', encoding="utf-8"
-    )
+    path.write_text(json.dumps({**VALIDATION, "recall": 0.9, "specificity": 0.95}), encoding="utf-8")
     assert read_accuracy(str(path)) == ClassifierAccuracy(0.9, 0.95, 40, 60)
+    path.write_text(json.dumps({**VALIDATION, "recall": 1.5}), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_accuracy(str(path))
+    assert str(info.value) == f"{path}: field 'recall': Input should be less than or equal to 1 (got 1.5)"
+    path.write_text('{"recall": 0.9, "specificity": 0.95, "n_positive": 40, "n_negative": 60}')
+    with pytest.raises(InputError) as info:
+        read_accuracy(str(path))
+    assert str(info.value) == f"{path}: missing field 'classifier'"
     for bad in ("0.9", "a,b", "0.9,0.8,10"):
         with pytest.raises(InputError, match="SENS,SPEC"):
             read_accuracy(bad)

@@ -166,7 +166,7 @@ def validate_judge(
 
     report = validate_file(
         file, classifier.value, judge, kind, votes, threshold, positive_label, seed, os.environ
-    )
+    ).model_dump()
     if resolve_format(fmt, json_flag) is OutputFormat.table:
         _print_validation(report)
     else:

@@ -12,18 +12,21 @@ reply can cost. So an estimate is an upper bound on output and a rough figure fo
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from afgap.errors import InputError
+from pydantic import Field, model_validator
+
+from afgap.files import FileRecord, parse_toml, read_toml
 from afgap.records import CallPlan, ModelSpec
 
 PER = 1_000_000
 CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4
+_EXAMPLE = '"openai/gpt-4o" = {input = 2.5, output = 10}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +70,39 @@ class PriceTable:
 
     def merged(self, other: PriceTable) -> PriceTable:
         """This table with `other`'s entries added; other's win, and are tried before this table's globs."""
-        return PriceTable({**other.prices, **{k: v for k, v in self.prices.items() if k not in other.prices}},
-                          other.as_of or self.as_of)  # fmt: skip
+        kept = {key: price for key, price in self.prices.items() if key not in other.prices}
+        return PriceTable({**other.prices, **kept}, other.as_of or self.as_of)
+
+
+class PriceEntry(FileRecord):
+    """One model's (or glob's) prices in a price file."""
+
+    input: float = Field(ge=0)
+    """USD per 1M input tokens."""
+    output: float = Field(ge=0)
+    """USD per 1M output tokens."""
+
+
+class PriceFile(FileRecord):
+    """A price file: the shipped `data/prices.toml`, or one passed with `--prices`."""
+
+    as_of: str | date | None = None
+    """When the prices were taken from the vendors' pages."""
+    models: dict[str, PriceEntry]
+    """Model string (`*` and `?` match as in shell globs) → its prices."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_models(cls, data: Any) -> Any:
+        # The usual mistake is a file of entries without the table header: say what the file should hold.
+        if isinstance(data, dict) and "models" not in data:
+            raise ValueError(f"no [models] table (e.g. {_EXAMPLE})")
+        return data
+
+    def table(self) -> PriceTable:
+        """The prices as the lookup table the engine uses."""
+        prices = {key: Price(entry.input, entry.output) for key, entry in self.models.items()}
+        return PriceTable(prices, None if self.as_of is None else str(self.as_of))
 
 
 def estimate_input_tokens(plan: CallPlan) -> int:
@@ -80,7 +114,7 @@ def estimate_input_tokens(plan: CallPlan) -> int:
 def default_prices() -> PriceTable:
     """The price table shipped with afgap."""
     text = resources.files("afgap").joinpath("data/prices.toml").read_text(encoding="utf-8")
-    return parse_prices(text, "the shipped price table")
+    return parse_toml(text, PriceFile, "the shipped price table").table()
 
 
 def load_prices(path: Path | None) -> PriceTable:
@@ -88,35 +122,4 @@ def load_prices(path: Path | None) -> PriceTable:
     table = default_prices()
     if path is None:
         return table
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read price file {path}: {exc.strerror or exc}") from None
-    return table.merged(parse_prices(text, str(path)))
-
-
-def parse_prices(text: str, source: str) -> PriceTable:
-    """A PriceTable from TOML `[models] "provider/model" = {input = …, output = …}`; InputError if bad."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"price file {source} is not valid TOML: {exc}") from None
-    models = data.get("models")
-    if not isinstance(models, dict):
-        raise InputError(
-            f'price file {source} has no [models] table (e.g. "openai/gpt-4o" = {{input = 2.5, output = 10}})'
-        )
-    as_of = data.get("as_of")
-    return PriceTable({key: _price(key, value, source) for key, value in models.items()},
-                      str(as_of) if as_of is not None else None)  # fmt: skip
-
-
-def _price(key: str, value: Any, source: str) -> Price:
-    numbers = {name: value.get(name) if isinstance(value, dict) else None for name in ("input", "output")}
-    for name, number in numbers.items():
-        if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
-            raise InputError(
-                f"price file {source}: {key!r} needs {name} = USD per 1M tokens (a number >= 0), "
-                f"got {number!r}"
-            )
-    return Price(float(numbers["input"] or 0), float(numbers["output"] or 0))
+    return table.merged(read_toml(path, PriceFile, f"price file {path}").table())

@@ -8,7 +8,6 @@ next to its per-scenario rows (afgap.stats.pooled), analysed and adjusted in the
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from afgap.errors import InputError
+from afgap.jobs.validate_judge import read_report
 from afgap.stats.analysis import Comparison, ModelData, Observation, Settings, analyse
 from afgap.stats.misclassification import ClassifierAccuracy, CorrectedGap, corrected_gap
 from afgap.stats.pooled import POOLED_PREFIX, pool_scenarios
@@ -191,18 +191,8 @@ def read_accuracy(value: str) -> ClassifierAccuracy:
     """`SENS,SPEC[,N_POS,N_NEG]`, or a JSON file written by `afgap validate-judge --format json`."""
     path = Path(value)
     if path.is_file():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            return ClassifierAccuracy(
-                float(doc["recall"]),
-                float(doc["specificity"]),
-                int(doc["n_positive"]),
-                int(doc["n_negative"]),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(
-                f"{value} is not a validate-judge JSON file ({type(exc).__name__}: {exc})"
-            ) from None
+        report = read_report(path)
+        return ClassifierAccuracy(report.recall, report.specificity, report.n_positive, report.n_negative)
     parts = value.split(",")
     try:
         numbers = [float(p) for p in parts[:2]] + [int(p) for p in parts[2:]]

@@ -19,18 +19,54 @@ default for real accounts (providers.pools.DEFAULT_LIMITS), then DEFAULT_CONCURR
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+
+from pydantic import Field
 
 from afgap.errors import InputError
+from afgap.files import FileRecord, read_toml, validated
 from afgap.providers.limits import DEFAULT_LIMITS, ProviderLimits, custom_endpoint_key
 
 CONFIG_ENV = "AFGAP_CONFIG"
-_LIMIT_KEYS = ("concurrency", "rpm", "tpm")
-_COLLECT_KEYS = ("concurrency", "rpm", "max_cost", "prices")
+
+
+class LimitsTable(FileRecord):
+    """`[limits.PREFIX]` or `--provider-limit`: one provider's limits; a key left out keeps the run's."""
+
+    concurrency: int | None = Field(default=None, ge=1)
+    """Calls in flight at once."""
+    rpm: float | None = Field(default=None, gt=0)
+    """Requests a minute."""
+    tpm: float | None = Field(default=None, gt=0)
+    """Estimated input tokens a minute (request characters / 4)."""
+
+    def limits(self) -> ProviderLimits:
+        """The record the engine's pools take."""
+        return ProviderLimits(self.concurrency, self.rpm, self.tpm)
+
+
+class CollectTable(FileRecord):
+    """`[collect]`: run-wide settings; the matching command-line flag wins over each."""
+
+    concurrency: int | None = Field(default=None, ge=1)
+    """Calls in flight at once, over all providers."""
+    rpm: float | None = Field(default=None, gt=0)
+    """Requests a minute, per provider."""
+    max_cost: float | None = Field(default=None, ge=0)
+    """Budget in USD: collect stops before it would spend more."""
+    prices: str | None = None
+    """A price file (see `--prices`), relative to the config file."""
+
+
+class ConfigFile(FileRecord):
+    """The config file (`--config`, or $AFGAP_CONFIG): a `[collect]` table and `[limits.PREFIX]` tables."""
+
+    collect: CollectTable = CollectTable()
+    """Run-wide settings."""
+    limits: dict[str, LimitsTable] = Field(default_factory=dict)
+    """Per-provider limits, keyed by provider prefix ("anthropic") or prefix and path ("openai-api/local")."""
 
 
 @dataclass(frozen=True)
@@ -55,31 +91,14 @@ def load_config(path: Path | None) -> CollectConfig:
     """Parse the config file; InputError naming the file and the bad key."""
     if path is None:
         return CollectConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"config file {path} is not valid TOML: {exc}") from None
-    unknown = set(data) - {"collect", "limits"}
-    if unknown:
-        raise InputError(
-            f"config file {path}: unknown section(s) {sorted(unknown)}; expected [collect], [limits.*]"
-        )
-    collect = _table(data.get("collect", {}), _COLLECT_KEYS, f"{path} [collect]")
-    limits = {
-        prefix: _limits(_table(value, _LIMIT_KEYS, f"{path} [limits.{prefix}]"), f"{path} [limits.{prefix}]")
-        for prefix, value in _table(data.get("limits", {}), None, f"{path} [limits]").items()
-    }
-    prices = collect.get("prices")
-    if prices is not None and not isinstance(prices, str):
-        raise InputError(f"config file {path} [collect]: prices must be a file path, got {prices!r}")
+    config = read_toml(path, ConfigFile, f"config file {path}")
+    collect = config.collect
     return CollectConfig(
-        concurrency=_number(collect.get("concurrency"), f"{path} [collect] concurrency", integer=True),
-        rpm=_number(collect.get("rpm"), f"{path} [collect] rpm"),
-        max_cost=_number(collect.get("max_cost"), f"{path} [collect] max_cost", zero_ok=True),
-        prices=(path.parent / prices) if prices else None,
-        limits=limits,
+        concurrency=collect.concurrency,
+        rpm=collect.rpm,
+        max_cost=collect.max_cost,
+        prices=(path.parent / collect.prices) if collect.prices else None,
+        limits={prefix: table.limits() for prefix, table in config.limits.items()},
     )
 
 
@@ -91,13 +110,15 @@ def parse_provider_limit(text: str) -> tuple[str, ProviderLimits]:
         raise InputError(
             f"{where}: expected PROVIDER:KEY=VALUE[,KEY=VALUE] (e.g. anthropic:concurrency=8,rpm=50)"
         )
+    keys = tuple(LimitsTable.model_fields)
     values: dict[str, str] = {}
     for item in rest.split(","):
         key, eq, value = (part.strip() for part in item.partition("="))
-        if not eq or key not in _LIMIT_KEYS:
-            raise InputError(f"{where}: {item!r} is not one of {', '.join(k + '=N' for k in _LIMIT_KEYS)}")
+        if not eq or key not in keys:
+            raise InputError(f"{where}: {item!r} is not one of {', '.join(k + '=N' for k in keys)}")
         values[key] = value
-    return prefix, _limits(values, where)
+    # Values typed on the command line are text: parsed as numbers here, where the file must hold numbers.
+    return prefix, validated(LimitsTable, values, where, strict=False).limits()
 
 
 def resolve_limits(
@@ -107,8 +128,7 @@ def resolve_limits(
     config: CollectConfig,
 ) -> tuple[int | None, float | None, dict[str, ProviderLimits]]:
     """Run-wide concurrency and rpm (None = not set), and every provider's merged limits."""
-    _number(flag_concurrency, "--concurrency", integer=True)
-    _number(flag_rpm, "--rpm")
+    _check_flags(flag_concurrency, flag_rpm)
     concurrency = flag_concurrency if flag_concurrency is not None else config.concurrency
     rpm = flag_rpm if flag_rpm is not None else config.rpm
     run_wide = ProviderLimits(concurrency, rpm)
@@ -132,37 +152,8 @@ def _overlay(base: ProviderLimits, top: ProviderLimits) -> ProviderLimits:
     )
 
 
-def _table(value: Any, allowed: Sequence[str] | None, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InputError(f"config file {where} must be a table, got {value!r}")
-    unknown = set(value) - set(allowed) if allowed is not None else set()
-    if unknown:
-        raise InputError(
-            f"config file {where}: unknown key(s) {sorted(unknown)}; expected {', '.join(allowed or ())}"
-        )
-    return value
-
-
-def _limits(values: Mapping[str, Any], where: str) -> ProviderLimits:
-    return ProviderLimits(
-        concurrency=_number(values.get("concurrency"), f"{where} concurrency", integer=True),
-        rpm=_number(values.get("rpm"), f"{where} rpm"),
-        tpm=_number(values.get("tpm"), f"{where} tpm"),
-    )
-
-
-def _number(value: Any, where: str, *, integer: bool = False, zero_ok: bool = False) -> Any:
-    """A positive number (or None); strings from the command line are parsed here."""
-    if value is None:
-        return None
-    try:
-        number = (int(value) if integer else float(value)) if not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        number = None
-    if integer:
-        wanted = "an integer at least 0" if zero_ok else "an integer at least 1"
-    else:
-        wanted = "a number at least 0" if zero_ok else "a positive number"
-    if number is None or number != number or number < 0 or (number == 0 and not zero_ok):
-        raise InputError(f"{where} must be {wanted}, got {value!r}")
-    return number
+def _check_flags(concurrency: int | None, rpm: float | None) -> None:
+    if concurrency is not None and concurrency < 1:
+        raise InputError(f"--concurrency must be an integer at least 1, got {concurrency!r}")
+    if rpm is not None and not rpm > 0:  # `not >`: NaN is no rate either
+        raise InputError(f"--rpm must be a positive number, got {rpm!r}")

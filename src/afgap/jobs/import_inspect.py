@@ -18,20 +18,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from afgap.errors import ImportFormatError, InputError
+from afgap.files import validated
 from afgap.records import Condition, InterchangeRecord, Outcome
 
 LOG_SUFFIXES = (".eval", ".json")
 # Inspect's conventional score values (CORRECT "C", INCORRECT "I", PARTIAL "P", NOANSWER "N") read as
 # "did it comply with the harmful request"; afgap's own outcome words pass through unchanged.
 SCORE_VALUES: dict[object, Outcome] = {
-    "C": Outcome.COMPLY, "I": Outcome.REFUSE, "P": Outcome.PARTIAL, "N": Outcome.UNPARSEABLE,
+    "C": Outcome.COMPLY,
+    "I": Outcome.REFUSE,
+    "P": Outcome.PARTIAL,
+    "N": Outcome.UNPARSEABLE,
     # True == 1 and False == 0 as dict keys, so booleans and 0/1 scores share these entries.
-    1: Outcome.COMPLY, 0: Outcome.REFUSE, 0.5: Outcome.PARTIAL,
+    1: Outcome.COMPLY,
+    0: Outcome.REFUSE,
+    0.5: Outcome.PARTIAL,
     **{o.value: o for o in Outcome},
-}  # fmt: skip
+}
 MONITORED_WORDS = {"monitored": Condition.MONITORED, "unmonitored": Condition.UNMONITORED}
 
 
@@ -79,27 +83,34 @@ def _record(
     sample: Any, where: str, model: str, scenario: str, condition_field: str, scorer: str | None
 ) -> InterchangeRecord:
     metadata = dict(sample.metadata or {})
+    af = metadata.get("af_reasoning")
+    raw = {
+        "model": model,
+        "scenario": scenario,
+        "condition": _condition(metadata, where, condition_field),
+        "query_id": str(metadata.get("query_id", sample.id)),
+        "sample": max(0, int(sample.epoch) - 1),
+        "query": sample.input if isinstance(sample.input, str) else None,
+        "response": sample.output.completion if sample.output else None,
+        "outcome": Outcome.ERROR if sample.error else _outcome(sample, where, scorer),
+        "af_reasoning": af if isinstance(af, bool) else None,
+    }
+    return validated(InterchangeRecord, raw, where, ImportFormatError)
+
+
+def _condition(metadata: dict[str, Any], where: str, condition_field: str) -> Condition:
+    """The sample's condition: a monitored/unmonitored word, or a boolean that is true when monitored."""
     if condition_field not in metadata:
         raise ImportFormatError(f"{where}: no metadata field {condition_field!r} (use --condition-field)")
     raw = metadata[condition_field]
-    condition = MONITORED_WORDS.get(str(raw).lower()) if isinstance(raw, str) else None
     if isinstance(raw, bool):
-        condition = Condition.MONITORED if raw else Condition.UNMONITORED
+        return Condition.MONITORED if raw else Condition.UNMONITORED
+    condition = MONITORED_WORDS.get(raw.lower()) if isinstance(raw, str) else None
     if condition is None:
         raise ImportFormatError(
             f"{where}: {condition_field}={raw!r} is neither monitored/unmonitored nor a boolean"
         )
-    outcome = Outcome.ERROR if sample.error else _outcome(sample, where, scorer)
-    try:
-        return InterchangeRecord(
-            model=model, scenario=scenario, condition=condition,
-            query_id=str(metadata.get("query_id", sample.id)), sample=max(0, int(sample.epoch) - 1),
-            query=sample.input if isinstance(sample.input, str) else None,
-            response=sample.output.completion if sample.output else None, outcome=outcome,
-            af_reasoning=af if isinstance(af := metadata.get("af_reasoning"), bool) else None,
-        )  # fmt: skip
-    except ValidationError as exc:
-        raise ImportFormatError(f"{where}: {exc.errors()[0]['msg']}") from None
+    return condition
 
 
 def _outcome(sample: Any, where: str, scorer: str | None) -> Outcome | None:

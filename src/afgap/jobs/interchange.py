@@ -7,13 +7,11 @@ A CSV (from a spreadsheet, say) names its columns as it likes; `--map field=colu
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-from pydantic import ValidationError
-
+from afgap import files
 from afgap.classify.labels import default_labels
 from afgap.errors import ImportFormatError
 from afgap.records import InterchangeRecord, Label, Outcome
@@ -34,50 +32,20 @@ def export_jsonl(store: Store, out: IO[str]) -> int:
     return count
 
 
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "record"
-    if first["type"] == "missing":
-        return f"missing field '{where}'"
-    if first["type"] == "extra_forbidden":
-        return f"unknown field '{where}'"
-    value = first.get("input")
-    return f"field '{where}': {first['msg']} (got {json.dumps(value)[:60]})"
-
-
 def read_jsonl(path: Path) -> Iterator[tuple[int, InterchangeRecord]]:
     """Yield (line number, record); raise ImportFormatError naming the file and line on the first bad one."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise ImportFormatError(f"cannot read {path}: {exc.strerror}") from None
-    with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                yield number, _parse_line(path, number, line)
-        except UnicodeDecodeError:
-            raise ImportFormatError(f"{path}: not UTF-8 text (after line {number})") from None
-
-
-def _parse_line(path: Path, number: int, line: str) -> InterchangeRecord:
-    try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-    if not isinstance(raw, dict):
-        raise ImportFormatError(f"{path}:{number}: expected a JSON object, got {type(raw).__name__}")
-    return _validate(path, number, raw)
+    for number, record in files.read_jsonl(path, InterchangeRecord, ImportFormatError):
+        yield number, _scorable(record, f"{path}:{number}")
 
 
 def _validate(path: Path, number: int, raw: dict[str, object]) -> InterchangeRecord:
-    try:
-        record = InterchangeRecord.model_validate(raw)
-    except ValidationError as exc:
-        raise ImportFormatError(f"{path}:{number}: {_describe(exc)}") from None
+    where = f"{path}:{number}"
+    return _scorable(files.validated(InterchangeRecord, raw, where, ImportFormatError), where)
+
+
+def _scorable(record: InterchangeRecord, where: str) -> InterchangeRecord:
     if record.outcome is None and record.response is None:
-        raise ImportFormatError(f"{path}:{number}: record has neither 'outcome' nor 'response' to score")
+        raise ImportFormatError(f"{where}: record has neither 'outcome' nor 'response' to score")
     return record
 
 
@@ -86,12 +54,13 @@ def labels_for(record: InterchangeRecord) -> list[Label]:
     if record.outcome in (Outcome.ERROR, Outcome.UNAVAILABLE):
         return []
     if record.outcome is not None:
-        return [
-            Label(
-                outcome=record.outcome, af_reasoning=record.af_reasoning,
-                classifier=IMPORT_CLASSIFIER, rule="imported",
-            )
-        ]  # fmt: skip
+        imported = Label(
+            outcome=record.outcome,
+            af_reasoning=record.af_reasoning,
+            classifier=IMPORT_CLASSIFIER,
+            rule="imported",
+        )
+        return [imported]
     return default_labels(record.response, None)
 
 
@@ -113,11 +82,13 @@ def parse_map(spec: str | None) -> dict[str, str]:
 def read_csv(path: Path, mapping: Mapping[str, str]) -> Iterator[tuple[int, InterchangeRecord]]:
     """Yield (line number, record) from a CSV with a header; empty cells are absent values."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")  # -sig: spreadsheets often write a BOM
+        handle = path.open("rb")
     except OSError as exc:
         raise ImportFormatError(f"cannot read {path}: {exc.strerror}") from None
     with handle:
-        reader = csv.DictReader(handle)
+        # Decoded line by line (a spreadsheet's BOM dropped), so a bad byte is reported with its line.
+        lines = (text for _, text in files.numbered_lines(handle, str(path), ImportFormatError))
+        reader = csv.DictReader(lines)
         try:
             columns = _csv_columns(path, reader.fieldnames or [], mapping)
             for row in reader:
@@ -126,8 +97,6 @@ def read_csv(path: Path, mapping: Mapping[str, str]) -> Iterator[tuple[int, Inte
                     yield reader.line_num, _validate(path, reader.line_num, raw)
         except csv.Error as exc:
             raise ImportFormatError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
-        except UnicodeDecodeError:
-            raise ImportFormatError(f"{path}: not UTF-8 text (after line {reader.line_num})") from None
 
 
 def _csv_columns(path: Path, header: Iterable[str], mapping: Mapping[str, str]) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
-import json
 import random
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from afgap.errors import QueryFileError
+from afgap.files import json_objects, numbered_lines
 from afgap.queries.public_sets import PUBLIC_SETS
 from afgap.queries.public_sets import resolve as resolve_public_set
 from afgap.records import Query
@@ -60,7 +60,9 @@ def builtin_queries() -> list[Query]:
 def _builtin() -> tuple[Query, ...]:
     label = "builtin.jsonl"
     with resources.files("afgap").joinpath("data/queries", label).open("rb") as f:
-        return tuple(_unique(_read_jsonl(_lines(f, label), label, None, "afgap"), label))
+        return tuple(
+            _unique(_read_jsonl(numbered_lines(f, label, QueryFileError), label, None, "afgap"), label)
+        )
 
 
 def load_queries(spec: str, column: str | None = None) -> list[Query]:
@@ -103,7 +105,7 @@ def sample_queries(queries: list[Query], n: int, seed: int) -> list[Query]:
 
 def _read(f: IO[bytes], path: Path, column: str | None) -> Iterator[Row]:
     label = str(path)
-    lines = _lines(f, label)
+    lines = numbered_lines(f, label, QueryFileError)
     ext = path.suffix.lower()
     if ext == ".json":
         raise QueryFileError(f"{label}: JSON arrays are not supported; write one object per line (.jsonl)")
@@ -126,19 +128,6 @@ def _read(f: IO[bytes], path: Path, column: str | None) -> Iterator[Row]:
     if column is None and not names & _TEXT_COLUMNS.keys():
         raise QueryFileError(f"{label}: cannot tell the file's format; name it .csv, .tsv, .jsonl or .txt")
     return _read_csv(lines, label, column, path.name, ",")
-
-
-def _lines(f: IO[bytes], label: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines, decoded one at a time so a bad byte is reported with its line."""
-    for number, raw in enumerate(f, 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise QueryFileError(
-                f"{label}:{number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1});"
-                " save the file as UTF-8"
-            ) from None
-        yield number, line.removeprefix("\ufeff") if number == 1 else line
 
 
 def _make(label: str, line: int, text: str, qid: str | None, category: str, source: str) -> Row:
@@ -165,15 +154,7 @@ def _read_txt(lines: Iterable[tuple[int, str]], label: str, source: str) -> Iter
 def _read_jsonl(
     lines: Iterable[tuple[int, str]], label: str, column: str | None, source: str
 ) -> Iterator[Row]:
-    for number, line in lines:
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise QueryFileError(f"{label}:{number}: bad JSON: {exc.msg} (column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise QueryFileError(f"{label}:{number}: expected a JSON object with a 'text' field")
+    for number, record in json_objects(lines, label, QueryFileError):
         field = column or next((k for k in _TEXT_COLUMNS if k in record), None)
         text = record.get(field) if field else None
         if not isinstance(text, str):
