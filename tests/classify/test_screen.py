@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from afgap.classify.metrics import validate
 from afgap.classify.screen import (
     CRITERIA,
     SCREEN_THRESHOLD,
@@ -21,6 +20,7 @@ from afgap.classify.screen import (
     screen_text,
 )
 from afgap.records import Outcome
+from afgap.stats.classifier import validate
 
 DATA = Path(__file__).parent.parent / "data"
 

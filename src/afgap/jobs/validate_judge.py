@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import ConfigDict, Field, field_validator
 
-from afgap.classify.metrics import validate
 from afgap.errors import InputError
 from afgap.files import FileRecord, read_json, read_jsonl
+from afgap.stats.classifier import validate
 
 # Defaults of "score ≥ threshold": the screen's and the AF judge's 0.4; the smallest non-zero
 # StrongREJECT score (1/8) for the compliance judge, i.e. "score > 0"; 0.5 for the tag parser's 0/1.

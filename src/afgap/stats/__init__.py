@@ -1,15 +1,18 @@
 """afgap's statistics: pure functions over counts, no I/O, randomness only through an explicit rng.
 
-    rates.py     Wilson intervals (plain and Rao-Scott design-effect adjusted)
-    paired.py    one sample per query: Tango and Newcombe intervals, exact McNemar
-    cluster.py   k > 1 samples per query: clustered score interval, exact sign-flip test, bootstrap
-    gap.py       picks the paired or clustered methods for one model
-    decide.py    Holm / Benjamini-Hochberg, verdicts, ranking, detectable gap
-    power.py     `plan` and `minimum_detectable_gap` for study design
-    latent.py    the latent-threshold model behind planning and the coverage benchmark
-    tabulate.py  observations to per-query counts
-    types.py     the frozen records in and out
-    analysis.py  `analyse`: the entry point `compare` uses
+    rates.py              Wilson intervals (plain and Rao-Scott design-effect adjusted)
+    paired.py             one sample per query: Tango and Newcombe intervals, exact McNemar
+    cluster.py            k > 1 samples per query: clustered score interval, exact sign-flip test, bootstrap
+    gap.py                picks the paired or clustered methods for one model
+    decide.py             Holm / Benjamini-Hochberg, verdicts, ranking, detectable gap
+    power.py              `plan` and `minimum_detectable_gap` for study design
+    latent.py             the latent-threshold model behind planning and the coverage benchmark
+    misclassification.py  gaps corrected for a classifier's measured sensitivity and specificity
+    pooled.py             one gap pooled over several scenarios (fixed strata, query clusters)
+    classifier.py         a scoring classifier on a labelled set: metrics, AUROC with a CI, Youden's J
+    tabulate.py           observations to per-query counts
+    types.py              the frozen records in and out
+    analysis.py           `analyse`: the entry point `compare` uses
 
 docs/methodology.md explains each choice; benchmarks/stats_coverage.py validates them.
 """

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import mannwhitneyu
 
-from afgap.classify.metrics import ValidationResult, auroc, validate, youden_threshold
 from afgap.errors import InputError
+from afgap.stats.classifier import ValidationResult, auroc, validate, youden_threshold
 
 # Positives 0.9, 0.8, 0.4 vs negatives 0.7, 0.3: of the 6 pairs, only (0.4, 0.7) is misordered → 5/6.
 SCORES = [0.9, 0.8, 0.4, 0.7, 0.3]
