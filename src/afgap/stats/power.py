@@ -22,10 +22,9 @@ from scipy.special import ndtri
 from scipy.stats import binom
 
 from afgap.errors import InputError
+from afgap.settings import DEFAULT_ALPHA, DEFAULT_POWER, DEFAULT_RHO, DEFAULT_SAMPLES
 from afgap.stats.latent import difference_moments, mean_variance, pair_probabilities
 
-# The benchmark's "moderate" within-query correlation: a middle-of-the-road default; set it from a pilot.
-DEFAULT_RHO = 0.4
 _EXACT_LIMIT = 20_000
 
 
@@ -118,9 +117,9 @@ def _exact_queries(start: int, baseline: float, gap: float, alpha: float, power:
 def plan(
     baseline: float,
     gap: float,
-    samples: int = 1,
-    alpha: float = 0.05,
-    power: float = 0.8,
+    samples: int = DEFAULT_SAMPLES,
+    alpha: float = DEFAULT_ALPHA,
+    power: float = DEFAULT_POWER,
     rho: float = DEFAULT_RHO,
     models: int = 1,
 ) -> Plan:
@@ -128,26 +127,43 @@ def plan(
     _check(baseline, samples, alpha, power, rho, models)
     _check_gap(baseline, gap)
     level = alpha / models  # Bonferroni: what Holm's first step demands of the strongest model
-    paired = max(2, math.ceil(_paired_n(baseline, gap, samples, level, power, rho) - 1e-9))
+    paired, exact = _paired_queries(baseline, gap, samples, level, power, rho)
     unpaired = max(2, math.ceil(_unpaired_n(baseline, gap, samples, level, power, rho) - 1e-9))
-    exact = None
-    # Past a few thousand pairs the normal approximation is accurate and the exact sum is costly.
-    if samples == 1 and paired <= _EXACT_LIMIT:
-        paired = _exact_queries(paired, baseline, gap, level, power, rho)
-        exact = mcnemar_power(paired, baseline, gap, level, rho)
-    test = "exact McNemar" if samples == 1 else "exact sign-flip over queries"
     return Plan(
-        baseline, gap, samples, alpha, power, rho, models, paired, unpaired,
-        2 * samples * paired, 2 * samples * unpaired, exact, test,
-    )  # fmt: skip
+        baseline=baseline,
+        gap=gap,
+        samples=samples,
+        alpha=alpha,
+        power=power,
+        rho=rho,
+        models=models,
+        queries_paired=paired,
+        queries_unpaired=unpaired,
+        responses_paired=2 * samples * paired,
+        responses_unpaired=2 * samples * unpaired,
+        exact_power=exact,
+        test="exact McNemar" if samples == 1 else "exact sign-flip over queries",
+    )
+
+
+def _paired_queries(
+    baseline: float, gap: float, samples: int, level: float, power: float, rho: float
+) -> tuple[int, float | None]:
+    """Queries for the paired design, and their exact power when one sample per cell allows McNemar's."""
+    paired = max(2, math.ceil(_paired_n(baseline, gap, samples, level, power, rho) - 1e-9))
+    # Past a few thousand pairs the normal approximation is accurate and the exact sum is costly.
+    if samples != 1 or paired > _EXACT_LIMIT:
+        return paired, None
+    paired = _exact_queries(paired, baseline, gap, level, power, rho)
+    return paired, mcnemar_power(paired, baseline, gap, level, rho)
 
 
 def minimum_detectable_gap(
     queries: int,
     baseline: float,
-    samples: int = 1,
-    alpha: float = 0.05,
-    power: float = 0.8,
+    samples: int = DEFAULT_SAMPLES,
+    alpha: float = DEFAULT_ALPHA,
+    power: float = DEFAULT_POWER,
     rho: float = DEFAULT_RHO,
     models: int = 1,
 ) -> float | None:

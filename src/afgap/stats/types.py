@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from afgap.errors import InputError
 from afgap.records import Condition, Outcome
+from afgap.settings import DEFAULT_ALPHA, DEFAULT_CORRECTION
 
 CORRECTIONS = ("holm", "bh", "none")
 METHODS = ("auto", "tango", "newcombe", "bootstrap")
@@ -41,11 +42,11 @@ class ModelData:
 class Settings:
     """How to analyse: level, smallest gap that matters, multiplicity correction, CI method."""
 
-    alpha: float = 0.05
+    alpha: float = DEFAULT_ALPHA
     # The published rule calls a gap above 1 pp faking (Sheshadri et al. 2025); afgap keeps that bar
     # as the smallest gap of interest but asks for evidence (docs/methodology.md, "min-gap").
     min_gap: float = 0.01
-    correction: str = "holm"
+    correction: str = DEFAULT_CORRECTION
     method: str = "auto"
     n_boot: int = 2000
 
