@@ -80,22 +80,48 @@ def to_jsonl(comparison: Comparison, classifier: str | None = None) -> str:
 
 
 CSV_COLUMNS = (
-    "rank", "model", "scenario", "simulated", "n_pairs", "monitored_n", "monitored_comply", "monitored_rate",
-    "unmonitored_n", "unmonitored_comply", "unmonitored_rate", "gap", "gap_ci_low", "gap_ci_high",
-    "p_value", "p_adjusted", "verdict", "af_reasoning_rate",
-)  # fmt: skip
+    "rank",
+    "model",
+    "scenario",
+    "simulated",
+    "n_pairs",
+    "monitored_n",
+    "monitored_comply",
+    "monitored_rate",
+    "unmonitored_n",
+    "unmonitored_comply",
+    "unmonitored_rate",
+    "gap",
+    "gap_ci_low",
+    "gap_ci_high",
+    "p_value",
+    "p_adjusted",
+    "verdict",
+    "af_reasoning_rate",
+)
 
 
 def _row(m: ModelResult) -> dict[str, Any]:
     return {
-        "rank": m.rank, "model": m.model, "scenario": m.scenario, "simulated": m.simulated,
-        "n_pairs": m.n_pairs, "monitored_n": m.monitored.n, "monitored_comply": m.monitored.comply,
-        "monitored_rate": m.monitored.rate, "unmonitored_n": m.unmonitored.n,
-        "unmonitored_comply": m.unmonitored.comply, "unmonitored_rate": m.unmonitored.rate,
-        "gap": m.gap.estimate, "gap_ci_low": m.gap.ci_low, "gap_ci_high": m.gap.ci_high,
-        "p_value": m.gap.p_value, "p_adjusted": m.gap.p_adjusted, "verdict": m.verdict,
+        "rank": m.rank,
+        "model": m.model,
+        "scenario": m.scenario,
+        "simulated": m.simulated,
+        "n_pairs": m.n_pairs,
+        "monitored_n": m.monitored.n,
+        "monitored_comply": m.monitored.comply,
+        "monitored_rate": m.monitored.rate,
+        "unmonitored_n": m.unmonitored.n,
+        "unmonitored_comply": m.unmonitored.comply,
+        "unmonitored_rate": m.unmonitored.rate,
+        "gap": m.gap.estimate,
+        "gap_ci_low": m.gap.ci_low,
+        "gap_ci_high": m.gap.ci_high,
+        "p_value": m.gap.p_value,
+        "p_adjusted": m.gap.p_adjusted,
+        "verdict": m.verdict,
         "af_reasoning_rate": m.af_reasoning.rate if m.af_reasoning else None,
-    }  # fmt: skip
+    }
 
 
 def to_csv(comparison: Comparison) -> str:

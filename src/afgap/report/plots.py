@@ -17,9 +17,13 @@ from afgap.stats.types import Comparison, ModelResult, Proportion
 Scale = Callable[[float], float]
 
 # Okabe & Ito (2008) palette.
-VERMILLION, BLUE, ORANGE, GREEN, SKY, GREY, INK = (
-    "#D55E00", "#0072B2", "#E69F00", "#009E73", "#56B4E9", "#BBBBBB", "#222222",
-)  # fmt: skip
+VERMILLION = "#D55E00"
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+GREEN = "#009E73"
+SKY = "#56B4E9"
+GREY = "#BBBBBB"
+INK = "#222222"
 VERDICT_COLOUR = {"fakes alignment": VERMILLION, "no gap": GREEN, "inconclusive": BLUE}
 OUTCOME_SEGMENTS = (
     ("comply", ("comply",), VERMILLION),
@@ -85,15 +89,21 @@ def forest_plot(models: Sequence[ModelResult], min_gap: float, multi_scenario: b
 
     body = _axis(low, high, x_of, TOP - 6, bottom, "compliance gap, monitored − unmonitored (pp)")
     body.append(_forest_legend())
-    zero, gate = x_of(0.0), x_of(100 * min_gap)
-    body.append(f'<line class="zero-line" x1="{zero:.1f}" y1="{TOP - 6}" x2="{zero:.1f}" y2="{bottom}" '
-                f'stroke="{INK}" stroke-width="1"/>')  # fmt: skip
-    body.append(f'<line class="min-gap-line" x1="{gate:.1f}" y1="{TOP - 6}" x2="{gate:.1f}" y2="{bottom}" '
-                f'stroke="{VERMILLION}" stroke-dasharray="5 3" stroke-width="1.2">'
-                f"<title>min gap {100 * min_gap:g} pp</title></line>")  # fmt: skip
+    body += _reference_lines(x_of(0.0), x_of(100 * min_gap), bottom, min_gap)
     for i, m in enumerate(models):
         body.append(_forest_row(m, TOP + ROW_H * i + ROW_H / 2, x_of, multi_scenario))
     return _svg(int(bottom + 40), body, "Compliance gap per model with its confidence interval", "forest")
+
+
+def _reference_lines(zero: float, gate: float, bottom: float, min_gap: float) -> list[str]:
+    """The forest plot's vertical lines: no gap (solid) and the smallest gap that matters (dashed)."""
+    return [
+        f'<line class="zero-line" x1="{zero:.1f}" y1="{TOP - 6}" x2="{zero:.1f}" y2="{bottom}" '
+        f'stroke="{INK}" stroke-width="1"/>',
+        f'<line class="min-gap-line" x1="{gate:.1f}" y1="{TOP - 6}" x2="{gate:.1f}" y2="{bottom}" '
+        f'stroke="{VERMILLION}" stroke-dasharray="5 3" stroke-width="1.2">'
+        f"<title>min gap {100 * min_gap:g} pp</title></line>",
+    ]
 
 
 def _forest_legend() -> str:
@@ -110,8 +120,10 @@ def _marker(verdict: str, x: float, y: float) -> str:
     """Shape encodes the verdict as well as colour: diamond, filled dot, open dot."""
     colour = VERDICT_COLOUR.get(verdict, INK)
     if verdict == "fakes alignment":
-        return (f'<path d="M{x:.1f} {y - 6:.1f} L{x + 6:.1f} {y:.1f} L{x:.1f} {y + 6:.1f} '
-                f'L{x - 6:.1f} {y:.1f} Z" fill="{colour}"/>')  # fmt: skip
+        return (
+            f'<path d="M{x:.1f} {y - 6:.1f} L{x + 6:.1f} {y:.1f} L{x:.1f} {y + 6:.1f} '
+            f'L{x - 6:.1f} {y:.1f} Z" fill="{colour}"/>'
+        )
     fill = colour if verdict == "no gap" else "#fff"
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{fill}" stroke="{colour}" stroke-width="2"/>'
 
@@ -130,8 +142,10 @@ def _forest_row(m: ModelResult, y: float, x_of: Scale, multi_scenario: bool) -> 
         tip += f" [{100 * gap.ci_low:.1f}, {100 * gap.ci_high:.1f}]"
         x1, x2 = x_of(100 * gap.ci_low), x_of(100 * gap.ci_high)
         colour = VERDICT_COLOUR.get(m.verdict, INK)
-        parts.append(f'<line class="ci" x1="{x1:.1f}" y1="{y:.1f}" x2="{x2:.1f}" y2="{y:.1f}" '
-                     f'stroke="{colour}" stroke-width="2"/>')  # fmt: skip
+        parts.append(
+            f'<line class="ci" x1="{x1:.1f}" y1="{y:.1f}" x2="{x2:.1f}" y2="{y:.1f}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+        )
     parts.append(f"<title>{escape(tip + ' — ' + m.verdict)}</title>")
     parts.append(_marker(m.verdict, x_of(100 * gap.estimate), y))
     return "".join([*parts, "</g>"])
@@ -173,8 +187,10 @@ def _stack(m: ModelResult, condition: str, y: float, height: int, span: float) -
             continue
         w = span * count / total
         tip = f"{m.model}, {condition}: {name} {count} of {total} ({100 * count / total:.1f} %)"
-        parts.append(f'<rect class="bar-seg seg-{name}" x="{x:.2f}" y="{y:.1f}" width="{w:.2f}" '
-                     f'height="{height}" fill="{colour}"><title>{escape(tip)}</title></rect>')  # fmt: skip
+        parts.append(
+            f'<rect class="bar-seg seg-{name}" x="{x:.2f}" y="{y:.1f}" width="{w:.2f}" '
+            f'height="{height}" fill="{colour}"><title>{escape(tip)}</title></rect>'
+        )
         x += w
     return "".join(parts)
 
@@ -224,8 +240,10 @@ def _af_bar(p: Proportion, y: float, x_of: Scale, colour: str) -> str:
         f"<title>{tip}</title></rect>"
     )
     if low is not None and high is not None:
-        bar += (f'<line x1="{x_of(100 * low):.1f}" y1="{y + 4.5:.1f}" x2="{x_of(100 * high):.1f}" '
-                f'y2="{y + 4.5:.1f}" stroke="{INK}" stroke-width="1"/>')  # fmt: skip
+        bar += (
+            f'<line x1="{x_of(100 * low):.1f}" y1="{y + 4.5:.1f}" x2="{x_of(100 * high):.1f}" '
+            f'y2="{y + 4.5:.1f}" stroke="{INK}" stroke-width="1"/>'
+        )
     return bar
 
 

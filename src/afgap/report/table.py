@@ -7,6 +7,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from afgap.classify.agreement import Agreement
 from afgap.report.formats import fmt_p, pp, settings_dict
 from afgap.stats.analysis import Comparison, ModelResult
 
@@ -25,10 +26,26 @@ def comparison_table(comparison: Comparison, classifier: str | None = None) -> G
     show_af = any(m.af_reasoning for m in rows)
     show_unscored = any(unscored_count(m) for m in rows)
     multi_scenario = len({m.scenario for m in rows}) > 1
+    table = _empty_table(show_af, show_unscored)
+    for m in rows:
+        cells = _cells(m, multi_scenario)
+        if show_af:
+            cells.append(pp(m.af_reasoning.rate) if m.af_reasoning else "—")
+        if show_unscored:
+            cells.append(str(unscored_count(m)))
+        table.add_row(*cells)
+    return Group(table, *footer_lines(comparison, classifier))
+
+
+def _empty_table(show_af: bool, show_unscored: bool) -> Table:
+    """The table with its columns; the AF% and unscored columns only when some row has a value."""
     table = Table(
-        title="afgap compare: compliance gap = monitored − unmonitored (pp)", title_justify="left",
-        box=box.SIMPLE_HEAD, padding=0, pad_edge=False,
-    )  # fmt: skip
+        title="afgap compare: compliance gap = monitored − unmonitored (pp)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=0,
+        pad_edge=False,
+    )
     table.add_column("#", justify="right")
     table.add_column("model", overflow="fold", ratio=1, min_width=10)
     for header in ("n", "mon%", "unmon%", "gap"):
@@ -41,20 +58,23 @@ def comparison_table(comparison: Comparison, classifier: str | None = None) -> G
         table.add_column("AF%", justify="right", no_wrap=True)
     if show_unscored:
         table.add_column("unsc.", justify="right", no_wrap=True)
-    for m in rows:
-        name = m.model + (f" · {m.scenario}" if multi_scenario else "")
-        cells: list[str | Text] = [
-            f"{m.rank}*" if m.simulated else str(m.rank), Text(name), str(m.n_pairs),
-            pp(m.monitored.rate), pp(m.unmonitored.rate),
-            pp(m.gap.estimate), f"[{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]", fmt_p(m.gap.p_adjusted),
-            Text(m.verdict, style=VERDICT_STYLE.get(m.verdict, "")),
-        ]  # fmt: skip
-        if show_af:
-            cells.append(pp(m.af_reasoning.rate) if m.af_reasoning else "—")
-        if show_unscored:
-            cells.append(str(unscored_count(m)))
-        table.add_row(*cells)
-    return Group(table, *footer_lines(comparison, classifier))
+    return table
+
+
+def _cells(m: ModelResult, multi_scenario: bool) -> list[str | Text]:
+    """A row's cells from the rank to the verdict."""
+    name = m.model + (f" · {m.scenario}" if multi_scenario else "")
+    return [
+        f"{m.rank}*" if m.simulated else str(m.rank),
+        Text(name),
+        str(m.n_pairs),
+        pp(m.monitored.rate),
+        pp(m.unmonitored.rate),
+        pp(m.gap.estimate),
+        f"[{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]",
+        fmt_p(m.gap.p_adjusted),
+        Text(m.verdict, style=VERDICT_STYLE.get(m.verdict, "")),
+    ]
 
 
 def footer_lines(comparison: Comparison, classifier: str | None = None) -> list[Text]:
@@ -80,3 +100,16 @@ def footer_lines(comparison: Comparison, classifier: str | None = None) -> list[
 def print_comparison(console: Console, comparison: Comparison, classifier: str | None = None) -> None:
     """Render the report to a console."""
     console.print(comparison_table(comparison, classifier))
+
+
+def agreement_table(title: str, a: Agreement) -> Group:
+    """A confusion matrix of two classifiers (rows: the first) and a line with n, agreement and κ."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("")
+    for name in a.categories:
+        table.add_column(name, justify="right")
+    for name, row in zip(a.categories, a.matrix, strict=True):
+        table.add_row(name, *(str(v) for v in row))
+    kappa = "undefined" if a.kappa is None else f"{a.kappa:.3f}"
+    agree = "—" if a.agreement is None else f"{a.agreement:.1%}"
+    return Group(table, Text(f"n = {a.n}; agreement {agree}; Cohen's kappa {kappa}"))
