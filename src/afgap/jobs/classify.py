@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from afgap.classify.agreement import Agreement, af_agreement, outcome_agreement
 from afgap.classify.labels import default_labels
 from afgap.classify.screen import screen_label
 from afgap.classify.tags import classify_response
+from afgap.engine.run import EngineOptions
 from afgap.errors import InputError
+from afgap.jobs.judge import JudgeSummary, judge_stored
+from afgap.jobs.progress import Progress
 from afgap.records import Label
 from afgap.store.database import open_store
 
@@ -42,3 +49,49 @@ def reclassify(db: Path, only: str | None = None) -> int:
         if batch:
             store.write_labels(batch)
     return count
+
+
+def judge(
+    db: Path,
+    model: str,
+    env: Mapping[str, str],
+    votes: int,
+    threshold: float,
+    concurrency: int,
+    progress: Progress | None = None,
+) -> JudgeSummary:
+    """Label every stored response with an LLM judge, `concurrency` judge calls in flight."""
+    options = EngineOptions(concurrency=concurrency)
+    return judge_stored(db, model, env, votes, threshold, options, progress)
+
+
+@dataclass(frozen=True)
+class LabelAgreement:
+    """The tag parser against the LLM judges on outcomes, and the AF screen against them on AF reasoning."""
+
+    judges: tuple[str, ...]
+    outcome: Agreement
+    af_reasoning: Agreement
+
+    def document(self) -> dict[str, Any]:
+        """The `classify --agreement --format json` document."""
+        return {
+            "first": "tags",
+            "second": list(self.judges),
+            "outcome": self.outcome.as_dict(),
+            "af_reasoning_screen_vs_judge": self.af_reasoning.as_dict(),
+        }
+
+
+def label_agreement(db: Path) -> LabelAgreement:
+    """Agreement over the responses both families labelled; InputError when no judge has labelled any."""
+    with open_store(db, create=False) as store:
+        pairs = store.label_pairs("tags", "judge")
+        af_pairs = store.label_pairs("screen", "judge")
+    if not pairs:
+        raise InputError(f"no response in {db} has both tag and judge labels: run `afgap classify --judge M`")
+    return LabelAgreement(
+        tuple(sorted({p.second_classifier for p in pairs})),
+        outcome_agreement([(p.first, p.second) for p in pairs]),
+        af_agreement([(p.first_af, p.second_af) for p in af_pairs]),
+    )

@@ -8,6 +8,7 @@ next to its per-scenario rows (afgap.stats.pooled), analysed and adjusted in the
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ class ComparisonRun:
     # per (model, scenario) row when a classifier's accuracy was given.
     labels_used: dict[str, int] = field(default_factory=dict)
     corrected: dict[tuple[str, str], CorrectedGap] = field(default_factory=dict)
+
+
+def analysis_settings(alpha: float, correction: str, min_gap: float | None = None) -> Settings:
+    """The analysis settings from the command line's values; min_gap None keeps the published default."""
+    settings = Settings(alpha=alpha, correction=correction)  # validates every value
+    return settings if min_gap is None else dataclasses.replace(settings, min_gap=min_gap)
 
 
 def version_tag(scenario_hash: str) -> str:

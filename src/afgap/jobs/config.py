@@ -25,9 +25,11 @@ from pathlib import Path
 
 from pydantic import Field
 
+from afgap.engine.run import EngineOptions
 from afgap.errors import InputError
 from afgap.files import FileRecord, read_toml, validated
 from afgap.providers.limits import DEFAULT_LIMITS, ProviderLimits, custom_endpoint_key
+from afgap.settings import DEFAULT_CONCURRENCY
 
 CONFIG_ENV = "AFGAP_CONFIG"
 
@@ -143,6 +145,19 @@ def resolve_limits(
         # a local server via ANTHROPIC_BASE_URL) gets only what the user set.
         merged[custom_endpoint_key(prefix)] = user
     return concurrency, rpm, merged
+
+
+def engine_options(
+    flag_concurrency: int | None,
+    flag_rpm: float | None,
+    provider_limits: Sequence[str],
+    config: CollectConfig,
+) -> EngineOptions:
+    """The engine's limits from the flags (`--provider-limit` texts unparsed) and the config file."""
+    own = [parse_provider_limit(text) for text in provider_limits]
+    concurrency, rpm, limits = resolve_limits(flag_concurrency, flag_rpm, own, config)
+    run_wide = DEFAULT_CONCURRENCY if concurrency is None else concurrency
+    return EngineOptions(concurrency=run_wide, rpm=rpm, limits=limits)
 
 
 def _overlay(base: ProviderLimits, top: ProviderLimits) -> ProviderLimits:

@@ -20,7 +20,9 @@ from typing import Any
 
 from afgap.errors import ImportFormatError, InputError
 from afgap.files import validated
+from afgap.jobs.interchange import store_records
 from afgap.records import Condition, InterchangeRecord, Outcome
+from afgap.settings import INSPECT_CONDITION_FIELD
 
 LOG_SUFFIXES = (".eval", ".json")
 # Inspect's conventional score values (CORRECT "C", INCORRECT "I", PARTIAL "P", NOANSWER "N") read as
@@ -61,8 +63,22 @@ def log_files(path: Path) -> list[Path]:
     return [path]
 
 
+def import_inspect(
+    db: Path,
+    path: Path,
+    condition_field: str = INSPECT_CONDITION_FIELD,
+    scorer: str | None = None,
+    scenario: str | None = None,
+) -> tuple[int, int]:
+    """Import every sample of the Inspect logs at path, all-or-nothing: (inserted, already present)."""
+    return store_records(db, path, list(read_inspect(path, condition_field, scorer, scenario)))
+
+
 def read_inspect(
-    path: Path, condition_field: str = "condition", scorer: str | None = None, scenario: str | None = None
+    path: Path,
+    condition_field: str = INSPECT_CONDITION_FIELD,
+    scorer: str | None = None,
+    scenario: str | None = None,
 ) -> Iterator[tuple[int, InterchangeRecord]]:
     """Yield (number, record) per sample of every log at path; ImportFormatError on the first bad one."""
     read_eval_log = _read_eval_log()

@@ -15,7 +15,7 @@ from afgap import files
 from afgap.classify.labels import default_labels
 from afgap.errors import ImportFormatError
 from afgap.records import InterchangeRecord, Label, Outcome
-from afgap.store.database import Store
+from afgap.store.database import Store, open_store
 from afgap.store.rows import import_key
 
 IMPORT_CLASSIFIER = "import@1"
@@ -30,6 +30,27 @@ def export_jsonl(store: Store, out: IO[str]) -> int:
         out.write(record.model_dump_json(exclude_none=True) + "\n")
         count += 1
     return count
+
+
+def export_store(db: Path, out: IO[str]) -> int:
+    """Write every response stored in db to out as interchange JSONL; returns the count."""
+    with open_store(db, create=False) as store:
+        return export_jsonl(store, out)
+
+
+def import_file(db: Path, path: Path, map_spec: str | None = None) -> tuple[int, int]:
+    """Import interchange JSONL or CSV (`--map` for CSV), all-or-nothing: (inserted, already present)."""
+    records = list(read_records(path, parse_map(map_spec)))  # the whole file is read before the store opens
+    return store_records(db, path, records)
+
+
+def store_records(
+    db: Path, source: Path, records: Iterable[tuple[int, InterchangeRecord]]
+) -> tuple[int, int]:
+    """Validate and label a whole file's records, then store them in one go: (inserted, already present)."""
+    batch = prepare_import(source, records)  # a bad file never creates or touches the store
+    with open_store(db) as store:
+        return store.import_records(batch)
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, InterchangeRecord]]:

@@ -1,0 +1,41 @@
+"""The `scenarios` jobs: what each built-in tests, and exactly which messages a scenario sends."""
+
+from __future__ import annotations
+
+from afgap.errors import InputError
+from afgap.jobs.queries import find_query, list_queries
+from afgap.records import Condition, Query
+from afgap.scenarios import builtin_scenario_names, load_scenario, scenario_hash
+from afgap.scenarios.view import check_wire, diff_scenarios, rendered_text
+
+
+def scenario_descriptions() -> list[tuple[str, str]]:
+    """(name, description) of every built-in scenario."""
+    return [(name, load_scenario(name).description) for name in builtin_scenario_names()]
+
+
+def show_scenario(name: str, condition: str, source: str, query_id: str | None, wire: str) -> str:
+    """The messages a scenario sends for one query, under a header with the scenario's hash."""
+    scenario = load_scenario(name)
+    query = _query(source, query_id)
+    text = rendered_text(scenario, parse_condition(condition), query, check_wire(wire))
+    return f"# {scenario.name} sha256:{scenario_hash(scenario)} query {query.id}\n{text}"
+
+
+def diff(a: str, b: str, condition: str, source: str, query_id: str | None, wire: str) -> str:
+    """Unified diff of two scenarios' fields and messages for one query; empty when they send the same."""
+    return diff_scenarios(a, b, _query(source, query_id), parse_condition(condition), check_wire(wire))
+
+
+def parse_condition(value: str) -> Condition:
+    """monitored | unmonitored, or an InputError naming the flag."""
+    if value not in ("monitored", "unmonitored"):
+        raise InputError(f"--condition must be monitored or unmonitored, got {value!r}")
+    return Condition(value)
+
+
+def _query(source: str, query_id: str | None) -> Query:
+    """The query to render: the named id in the set, else the set's first query."""
+    if query_id is None:
+        return list_queries(source)[0]
+    return find_query(source, query_id, f" (see `afgap queries list {source}`)")
