@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from afgap.report.html import CSP
+from afgap.records import Condition, Outcome
+from afgap.report.html import CSP, render_html
 
 
 def test_html_report_is_self_contained(cli: Any, report_db: Path, tmp_path: Path) -> None:
@@ -78,3 +80,31 @@ def test_unwritable_html_target_is_one_line(cli: Any, report_db: Path, target: s
 def test_report_needs_a_target(cli: Any, report_db: Path) -> None:
     result = cli("report", "--db", str(report_db))
     assert result.exit_code == 2 and "nothing to write" in result.stderr
+
+
+@dataclass(frozen=True)
+class _Quoted:
+    """An example response built by hand: the page renders whatever it is handed, no store needed."""
+
+    model: str
+    scenario: str
+    condition: Condition
+    query_id: str
+    query: str | None
+    text: str
+    outcome: Outcome
+    af_reasoning: bool | None
+
+
+def test_the_page_renders_the_examples_it_is_handed(report_db: Path) -> None:
+    from afgap.jobs.compare import analysis_settings
+    from afgap.jobs.report import report_content
+
+    content = report_content(report_db, ["all"], analysis_settings(0.05, "holm"), examples=0)
+    assert content.examples == ()  # no example asked for: the store is not read for any
+    quoted = _Quoted(
+        "lab/faker", "helpful-only", Condition.MONITORED, "q0001", None, "<b>x</b>", Outcome.COMPLY, True
+    )
+    page = render_html(content.comparison, [quoted])
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    assert "query q0001, AF reasoning" in page and page.count('class="example"') == 1

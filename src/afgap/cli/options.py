@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from afgap.settings import db_path
 
@@ -22,13 +23,31 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
 
 
+def literal(text: str) -> str:
+    """Help text shown as written: rich markup would read `[default: …]` as a style tag and drop it."""
+    return escape(text)
+
+
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="Store file [default: $AFGAP_DB or ./afgap.sqlite].", show_default=False),
+    typer.Option(
+        "--db", help=literal("Store file [default: $AFGAP_DB or ./afgap.sqlite]."), show_default=False
+    ),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
 
+# The analysis settings `compare` and `report` share.
+AlphaOption = Annotated[float, typer.Option(help="Family-wise (holm) or false-discovery (bh) level.")]
+CorrectionOption = Annotated[str, typer.Option(help="Multiplicity correction: holm | bh | none.")]
+ClassifierOption = Annotated[
+    str | None, typer.Option(help="Use this classifier's labels (default: strongest).")
+]
+SeedOption = Annotated[int, typer.Option(help="Seed for resampling methods (same seed, same report).")]
+
+# The LLM judge, for `classify` and `validate-judge`.
+JudgeOption = Annotated[str | None, typer.Option("--judge", help="Judge model string, e.g. sim/judge.")]
+VotesOption = Annotated[int, typer.Option(help="AF-reasoning votes per response (sampled at T = 1).")]
 
 # The arguments main() was called with (sys.argv is the host's when afgap runs in-process, e.g. in tests).
 INVOCATION: ContextVar[tuple[str, ...]] = ContextVar("afgap_invocation", default=())

@@ -3,6 +3,7 @@ the closing summary (which also decides exit code 3)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from afgap.cli.console import err_console
-from afgap.engine.run import ProgressEvent
 from afgap.errors import PartialFailure
 
 if TYPE_CHECKING:
-    from afgap.jobs.collect import CollectSummary
+    from afgap.jobs.collect import CollectRequest, CollectSummary
+    from afgap.jobs.progress import ProgressEvent
 
 PLAIN_INTERVAL_S = 5.0
 # At thousands of calls a second a re-render per call would cost more than the calls; 10 Hz looks live.
@@ -78,6 +79,15 @@ def _cost(usd: float, unpriced: int) -> str:
         return "cost unknown"
     known = f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
     return f"{known} + unknown for {unpriced} calls" if unpriced else known
+
+
+def collect_with_progress(request: CollectRequest, quiet: bool = False) -> None:
+    """Run a collection with live progress (none for a dry run), then its closing lines."""
+    from afgap.jobs.collect import collect
+
+    with progress_reporter(quiet or request.dry_run) as progress:
+        summary = collect(request, os.environ, progress)
+    report_summary(summary, request.db)
 
 
 def report_summary(summary: CollectSummary, db: Path) -> None:

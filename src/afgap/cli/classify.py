@@ -1,0 +1,116 @@
+"""`afgap classify`: (re)label stored responses, or show how two labellers agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from afgap.cli.console import err_console, out_console
+from afgap.cli.options import (
+    DbOption,
+    FormatOption,
+    JsonFlag,
+    JudgeOption,
+    OutputFormat,
+    VotesOption,
+    literal,
+    resolve_db,
+    resolve_format,
+)
+from afgap.errors import InputError
+from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_CONCURRENCY, DEFAULT_VOTES
+
+if TYPE_CHECKING:
+    from afgap.jobs.judge import JudgeSummary
+
+
+class ClassifierChoice(StrEnum):
+    """Which classifier `classify` runs."""
+
+    tags = "tags"
+    screen = "screen"
+    judge = "judge"
+
+
+ClassifierOption = Annotated[
+    ClassifierChoice | None,
+    typer.Option(help=literal("tags | screen | judge [default: tags and screen].")),
+]
+ThresholdOption = Annotated[float, typer.Option(help="AF vote-fraction threshold.")]
+ConcurrencyOption = Annotated[int, typer.Option(help="Judge calls in flight.")]
+AgreementFlag = Annotated[
+    bool, typer.Option("--agreement", help="Print the tag-vs-judge agreement table; classify nothing.")
+]
+
+
+def classify(
+    judge: JudgeOption = None,
+    classifier: ClassifierOption = None,
+    votes: VotesOption = DEFAULT_VOTES,
+    threshold: ThresholdOption = DEFAULT_AF_THRESHOLD,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    agreement: AgreementFlag = False,
+    fmt: FormatOption = OutputFormat.table,
+    json_flag: JsonFlag = False,
+    db: DbOption = None,
+) -> None:
+    """(Re)label stored responses: tag parser and AF screen by default, LLM judges with --judge."""
+    path = resolve_db(db)
+    if agreement:
+        _print_agreement(path, resolve_format(fmt, json_flag))
+        return
+    if classifier is ClassifierChoice.judge and judge is None:
+        raise InputError("--classifier judge needs a judge model: add --judge MODEL (e.g. --judge sim/judge)")
+    if judge is None:
+        from afgap.jobs.classify import reclassify
+
+        only = classifier.value if classifier else None
+        count = reclassify(path, only)
+        err_console().print(f"classified {count} responses ({only or 'tags and screen'})")
+        return
+    _judge(path, judge, votes, threshold, concurrency)
+
+
+def _judge(path: Path, model: str, votes: int, threshold: float, concurrency: int) -> None:
+    from afgap.cli.progress import progress_reporter
+    from afgap.errors import PartialFailure
+    from afgap.jobs.classify import judge
+
+    with progress_reporter(label="judge") as progress:
+        try:
+            summary = judge(path, model, os.environ, votes, threshold, concurrency, progress)
+        except PartialFailure as failure:
+            err_console().print(str(failure), soft_wrap=True, markup=False)
+            raise
+    err_console().print(_judge_line(summary), soft_wrap=True, markup=False)
+
+
+def _judge_line(s: JudgeSummary) -> str:
+    st = s.stats
+    unparseable = ", ".join(f"{k} {v}" for k, v in sorted(st.unparseable.items())) or "none"
+    return (
+        f"judged {s.labelled} of {s.responses} responses as {s.classifier}: {st.sent} calls sent, "
+        f"{st.cached} cached, {st.retried} re-asked after an unreadable reply; unparseable after retry: "
+        f"{unparseable}; outcome unparseable: {s.outcome_unparseable} (counted as unscored, never a verdict)"
+    )
+
+
+def _print_agreement(path: Path, fmt: OutputFormat) -> None:
+    from afgap.jobs.classify import label_agreement
+    from afgap.report.table import agreement_table
+
+    found = label_agreement(path)
+    if fmt is not OutputFormat.table:
+        sys.stdout.write(json.dumps(found.document(), indent=2) + "\n")
+        return
+    judges = ", ".join(found.judges)
+    out_console().print(agreement_table(f"outcome: tags@1 (rows) vs {judges} (columns)", found.outcome))
+    out_console().print(
+        agreement_table("AF reasoning: screen@1 (rows) vs judge (columns)", found.af_reasoning)
+    )

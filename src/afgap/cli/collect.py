@@ -1,0 +1,113 @@
+"""`afgap collect`: send every (query, condition, sample) to each model and store each response."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from afgap.cli.options import INVOCATION, DbOption, literal, resolve_db
+from afgap.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_QUERIES,
+    DEFAULT_SAMPLES,
+    DEFAULT_SCENARIO,
+    DEFAULT_SEED,
+    DEFAULT_TEMPERATURE,
+)
+
+ModelOption = Annotated[
+    list[str], typer.Option("--model", "-m", help="Model string, repeatable (e.g. sim/faker).")
+]
+ScenarioOption = Annotated[
+    list[str] | None, typer.Option(help="Built-in scenario name or TOML path (repeatable).")
+]
+QueriesOption = Annotated[str, typer.Option(help="'builtin' or a query file (CSV/JSONL/TXT).")]
+ColumnOption = Annotated[str | None, typer.Option(help="CSV column holding the request text.")]
+SamplesOption = Annotated[int, typer.Option(help="Samples per query and condition.")]
+LimitOption = Annotated[int | None, typer.Option(help="Use only the first N queries.")]
+SampleQueriesOption = Annotated[int | None, typer.Option(help="A random subset of N queries (see --seed).")]
+SeedOption = Annotated[int, typer.Option(help="Seed for --sample-queries.")]
+TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature (0.0 is sent as 0.0).")]
+MaxTokensOption = Annotated[int, typer.Option(help="Max output tokens per turn.")]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        help=literal(f"Calls in flight per provider [default: {DEFAULT_CONCURRENCY}, less for some]."),
+        show_default=False,
+    ),
+]
+RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider.")]
+ProviderLimitOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Limits for one provider, repeatable: PROVIDER:concurrency=N,rpm=N,tpm=N."),
+]
+MaxCostOption = Annotated[
+    float | None, typer.Option(help="Stop sending before the estimated cost would exceed USD.")
+]
+PricesOption = Annotated[
+    Path | None, typer.Option(help="Price file (TOML, USD per 1M tokens) overriding the shipped one.")
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(help=literal("Config file (TOML) [default: $AFGAP_CONFIG]."), show_default=False),
+]
+DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost; send nothing.")]
+QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def collect(
+    models: ModelOption,
+    scenario: ScenarioOption = None,
+    queries: QueriesOption = DEFAULT_QUERIES,
+    queries_column: ColumnOption = None,
+    samples: SamplesOption = DEFAULT_SAMPLES,
+    limit: LimitOption = None,
+    sample_queries: SampleQueriesOption = None,
+    seed: SeedOption = DEFAULT_SEED,
+    temperature: TemperatureOption = DEFAULT_TEMPERATURE,
+    max_tokens: MaxTokensOption = DEFAULT_MAX_TOKENS,
+    concurrency: ConcurrencyOption = None,
+    rpm: RpmOption = None,
+    provider_limit: ProviderLimitOption = None,
+    max_cost: MaxCostOption = None,
+    prices: PricesOption = None,
+    config: ConfigOption = None,
+    dry_run: DryRunFlag = False,
+    quiet: QuietFlag = False,
+    db: DbOption = None,
+) -> None:
+    """Send every (query, condition, sample) to each model and store every response as it arrives."""
+    from afgap.cli.progress import collect_with_progress
+    from afgap.jobs.collect import CollectRequest
+    from afgap.jobs.config import config_path, engine_options, load_config
+    from afgap.records import Sampling
+
+    file = load_config(config_path(config))
+    engine = engine_options(concurrency, rpm, provider_limit or [], file)
+    request = CollectRequest(
+        models=models,
+        db=resolve_db(db),
+        scenarios=tuple(scenario or [DEFAULT_SCENARIO]),
+        queries=queries,
+        queries_column=queries_column,
+        samples=samples,
+        limit=limit,
+        sample_queries=sample_queries,
+        query_seed=seed,
+        sampling=Sampling(temperature=temperature, max_tokens=max_tokens),
+        engine=engine,
+        prices=prices or file.prices,
+        dry_run=dry_run,
+        max_cost_usd=max_cost if max_cost is not None else file.max_cost,
+        command=_safe_command_line(),
+    )
+    collect_with_progress(request, quiet)
+
+
+def _safe_command_line() -> str:
+    """The command line for the runs table. Keys never appear on it (they come from the environment)."""
+    return "afgap " + " ".join(shlex.quote(a) for a in INVOCATION.get())

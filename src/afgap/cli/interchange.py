@@ -1,0 +1,57 @@
+"""Moving responses in and out of the store: export, import, import-inspect."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from afgap.cli.console import err_console
+from afgap.cli.options import DbOption, literal, resolve_db
+from afgap.settings import INSPECT_CONDITION_FIELD
+
+FileArgument = Annotated[Path, typer.Argument(help="Interchange JSONL file, or a CSV file with a header.")]
+MapOption = Annotated[
+    str | None,
+    typer.Option("--map", help="CSV only: FIELD=COLUMN pairs, e.g. condition=tier,outcome=label."),
+]
+LogsArgument = Annotated[Path, typer.Argument(help="An Inspect AI log file, or a directory of them.")]
+ConditionFieldOption = Annotated[
+    str, typer.Option(help="Sample metadata field holding the condition (or a monitored boolean).")
+]
+ScorerOption = Annotated[str | None, typer.Option(help="Scorer whose value is the outcome.")]
+ScenarioOption = Annotated[str | None, typer.Option(help=literal("Scenario name [default: the log's task]."))]
+
+
+def export(db: DbOption = None) -> None:
+    """Write every stored response to stdout as interchange JSONL."""
+    from afgap.jobs.interchange import export_store
+
+    count = export_store(resolve_db(db), sys.stdout)
+    err_console().print(f"exported {count} records")
+
+
+def import_(file: FileArgument, map_: MapOption = None, db: DbOption = None) -> None:
+    """Import interchange JSONL or CSV, all-or-nothing: one bad line rejects the file, store unchanged."""
+    from afgap.jobs.interchange import import_file
+
+    _imported(*import_file(resolve_db(db), file, map_))
+
+
+def import_inspect(
+    path: LogsArgument,
+    condition_field: ConditionFieldOption = INSPECT_CONDITION_FIELD,
+    scorer: ScorerOption = None,
+    scenario: ScenarioOption = None,
+    db: DbOption = None,
+) -> None:
+    """Import Inspect AI eval logs (needs the optional `inspect` extra), all-or-nothing."""
+    from afgap.jobs.import_inspect import import_inspect as import_logs
+
+    _imported(*import_logs(resolve_db(db), path, condition_field, scorer, scenario))
+
+
+def _imported(inserted: int, skipped: int) -> None:
+    err_console().print(f"imported {inserted} records ({skipped} already present)")

@@ -1,0 +1,79 @@
+"""Rendering shared by commands: a comparison to stdout in the chosen format."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from afgap.cli.console import err_console, out_console
+from afgap.cli.options import OutputFormat
+
+if TYPE_CHECKING:
+    from afgap.jobs.compare import ComparisonRun
+
+
+def render_comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
+    """Write a run's comparison to stdout in the chosen format, with the corrected gap when it has one."""
+    if run.corrected and fmt in (OutputFormat.json, OutputFormat.jsonl):
+        _corrected_json(run, fmt, labels)
+        return
+    _comparison(run, fmt, labels)
+    if not run.corrected:
+        return
+    if fmt is not OutputFormat.table:
+        err_console().print("note: the corrected gap is shown only in the table, json and jsonl formats")
+        return
+    _corrected_lines(run)
+
+
+def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
+    from afgap.report import formats
+
+    comparison = run.comparison
+    if fmt is OutputFormat.table:
+        from afgap.report.table import print_comparison
+
+        print_comparison(out_console(), comparison, labels)
+        return
+    writers = {
+        OutputFormat.json: lambda: formats.to_json(comparison, labels),
+        OutputFormat.jsonl: lambda: formats.to_jsonl(comparison, labels),
+        OutputFormat.csv: lambda: formats.to_csv(comparison),
+        OutputFormat.markdown: lambda: formats.to_markdown(comparison, labels),
+    }
+    sys.stdout.write(writers[fmt]())
+
+
+def _corrected_json(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
+    """The comparison document with each row's misclassification-corrected gap (`misclassification`)."""
+    from afgap.report import formats
+
+    extra = {key: asdict(value) for key, value in run.corrected.items()}
+    doc = formats.to_document(run.comparison, labels)
+    for row in doc["models"]:
+        row["misclassification"] = extra.get((row["model"], row["scenario"]))
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    head = {"schema": doc["schema"], "settings": doc["settings"]}
+    sys.stdout.write("".join(json.dumps({**head, **row}) + "\n" for row in doc["models"]))
+
+
+def _corrected_lines(run: ComparisonRun) -> None:
+    """Below the table: the corrected gap per row, then the accuracy it assumed."""
+    console = out_console()
+    for (model, scenario), c in run.corrected.items():
+        gap = "undefined" if c.estimate is None else f"{100 * c.estimate:+.1f} pp"
+        ci = "" if c.ci_low is None else f" [{100 * c.ci_low:+.1f}, {100 * (c.ci_high or 0):+.1f}]"
+        why = f" ({c.note})" if c.note else ""
+        line = f"corrected for misclassification: {model} · {scenario}: {gap}{ci}{why}"
+        console.print(line, soft_wrap=True, markup=False)
+    first = next(iter(run.corrected.values()), None)
+    if first is not None:
+        exact = (
+            "" if first.validation_uncertainty else "; Se and Sp taken as exact (no validation counts given)"
+        )
+        line = f"Se = {first.sensitivity:.3f}, Sp = {first.specificity:.3f}; {first.method}{exact}"
+        console.print(line, soft_wrap=True, markup=False)

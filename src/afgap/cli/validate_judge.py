@@ -1,0 +1,83 @@
+"""`afgap validate-judge`: measure a classifier on a labelled file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from afgap.cli.console import out_console
+from afgap.cli.options import (
+    FormatOption,
+    JsonFlag,
+    JudgeOption,
+    OutputFormat,
+    VotesOption,
+    literal,
+    resolve_format,
+)
+from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_JUDGE_KIND, DEFAULT_SEED, DEFAULT_VOTES
+
+
+class ValidateChoice(StrEnum):
+    """Which scorer `validate-judge` measures."""
+
+    screen = "screen"
+    judge = "judge"
+    tags = "tags"
+
+
+FileArgument = Annotated[Path, typer.Argument(help="Labelled JSONL: one {text, label} object a line.")]
+ClassifierOption = Annotated[ValidateChoice, typer.Option(help="screen | judge | tags.")]
+KindOption = Annotated[str, typer.Option(help="Judge to validate: af-reasoning | compliance.")]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(help=literal(f"Decision threshold [default: {DEFAULT_AF_THRESHOLD:g} / >0].")),
+]
+PositiveOption = Annotated[str | None, typer.Option(help="For string labels: the value that means positive.")]
+SeedOption = Annotated[int, typer.Option(help="Seed for the bootstrap CI.")]
+
+
+def validate_judge(
+    file: FileArgument,
+    classifier: ClassifierOption = ValidateChoice.screen,
+    judge: JudgeOption = None,
+    kind: KindOption = DEFAULT_JUDGE_KIND,
+    votes: VotesOption = DEFAULT_VOTES,
+    threshold: ThresholdOption = None,
+    positive_label: PositiveOption = None,
+    seed: SeedOption = DEFAULT_SEED,
+    fmt: FormatOption = OutputFormat.table,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Measure a classifier on a labelled file: accuracy, precision, recall, F1, AUROC + 95 % CI, Youden J."""
+    from afgap.jobs.validate_judge import validate_file
+
+    report = validate_file(
+        file, classifier.value, judge, kind, votes, threshold, positive_label, seed, os.environ
+    ).model_dump()
+    if resolve_format(fmt, json_flag) is OutputFormat.table:
+        _print_validation(report)
+    else:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+
+
+def _print_validation(r: dict[str, Any]) -> None:
+    lines = [
+        f"{r['classifier']} on {r['file']}: n = {r['n']} "
+        f"({r['n_positive']} positive, {r['n_negative']} negative)",
+        f"AUROC {r['auroc']:.3f} [95% CI {r['auroc_ci_low']:.3f}, {r['auroc_ci_high']:.3f}] "
+        "(stratified bootstrap)",
+        f"at threshold {r['threshold']:g}: accuracy {r['accuracy']:.3f}, precision {r['precision']:.3f}, "
+        f"recall {r['recall']:.3f}, specificity {r['specificity']:.3f}, F1 {r['f1']:.3f}",
+        f"Youden-J threshold: {r['youden_threshold']:g}",
+    ]
+    if r.get("unparseable"):
+        lines.append(f"unparseable (excluded, never a verdict): {r['unparseable']}")
+    for line in lines:
+        out_console().print(line, soft_wrap=True, markup=False)
