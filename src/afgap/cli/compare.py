@@ -74,9 +74,8 @@ def compare(
 
     settings = analysis_settings(alpha, correction, min_gap)
     accuracy = read_accuracy(correct_misclassification) if correct_misclassification else None
-    chosen = models or ["all"]
-    run = compare_run(
-        resolve_db(db), chosen, settings, scenario or [], classifier, seed, pool_scenarios, accuracy
+    run = compare_run(  # no --models: every model in the store
+        resolve_db(db), models or [], settings, scenario or [], classifier, seed, pool_scenarios, accuracy
     )
     for note in run.notes:  # on stderr, so stdout stays one parseable document
         err_console().print(f"note: {note}", soft_wrap=True, markup=False)

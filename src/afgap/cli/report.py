@@ -63,7 +63,7 @@ def report(
             check_writable(target)  # fail before the statistics run, not after
     settings = analysis_settings(alpha, correction, min_gap)
     quoted = examples if html is not None else 0  # examples are read only for the HTML page
-    content = report_content(resolve_db(db), models or ["all"], settings, scenario, classifier, seed, quoted)
+    content = report_content(resolve_db(db), models or [], settings, scenario, classifier, seed, quoted)
     if html is not None:
         write_text(html, render_html(content.comparison, content.examples, classifier))
         err_console().print(f"wrote {html} ({html.stat().st_size / 1e6:.2f} MB)", markup=False)

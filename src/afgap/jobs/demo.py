@@ -6,7 +6,7 @@ from pathlib import Path
 
 from afgap.engine.run import EngineOptions
 from afgap.jobs.collect import CollectRequest
-from afgap.jobs.compare import ComparisonRun, compare_run
+from afgap.jobs.compare import ALL_MODELS, ComparisonRun, compare_run
 from afgap.settings import DEMO_CONCURRENCY, DEMO_MODELS, DEMO_SAMPLES
 from afgap.stats.analysis import Settings
 
@@ -19,4 +19,4 @@ def demo_request(db: Path, samples: int = DEMO_SAMPLES) -> CollectRequest:
 
 def demo_comparison(db: Path) -> ComparisonRun:
     """The demo's report: every organism, the default analysis settings."""
-    return compare_run(db, ["all"], Settings())
+    return compare_run(db, [ALL_MODELS], Settings())

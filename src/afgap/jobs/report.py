@@ -29,7 +29,8 @@ def report_content(
     seed: int = DEFAULT_SEED,
     examples: int = DEFAULT_EXAMPLES,
 ) -> ReportContent:
-    """The comparison over the chosen models, and up to `examples` responses per model and outcome."""
+    """The comparison over the chosen models (none: all), and up to `examples` responses per model and
+    outcome."""
     comparison = compare(db, models, settings, scenario, classifier, seed)
     return ReportContent(comparison, tuple(load_examples(db, comparison, classifier, examples)))
 
