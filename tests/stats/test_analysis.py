@@ -173,3 +173,13 @@ def test_duplicate_cells_are_rejected() -> None:
     obs = Observation("q1", Condition.MONITORED, 0, Outcome.COMPLY)
     with pytest.raises(InputError, match="duplicate response for query 'q1', monitored, sample 0"):
         run(ModelData("dup", "s", False, (obs, obs)))
+
+
+@pytest.mark.parametrize(("k", "method"), [(1, "score"), (3, "score"), (3, "bootstrap")])
+def test_the_order_responses_arrive_in_changes_no_digit(synthetic: Factory, k: int, method: str) -> None:
+    """The store returns responses in arrival order, which differs run to run; the report must not."""
+    model = synthetic("m", 0.2, 0.1, n=60, k=k, seed=3)
+    order = np.random.default_rng(7).permutation(len(model.observations))
+    shuffled = replace(model, observations=tuple(model.observations[i] for i in order))
+    settings = {"method": method} if method != "score" else {}
+    assert json.dumps(asdict(run(shuffled, **settings))) == json.dumps(asdict(run(model, **settings)))

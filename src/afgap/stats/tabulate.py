@@ -81,7 +81,9 @@ class Tabulation:
 def tabulate(observations: tuple[Observation, ...]) -> Tabulation:
     """Count one model's responses per query, condition and outcome; reject duplicate cells."""
     seen: set[tuple[str, int, int]] = set()
-    rows: dict[str, int] = {}
+    # Rows in query-id order, not arrival order: float sums and resampling then give the same bytes
+    # whatever order the store returned the responses in.
+    rows = {query_id: i for i, query_id in enumerate(sorted({obs.query_id for obs in observations}))}
     hits: list[tuple[int, int, int]] = []  # one (query row, condition, column) per count
     for obs in observations:
         side, column = _SIDE.get(obs.condition), _COLUMN.get(obs.outcome)
@@ -91,7 +93,7 @@ def tabulate(observations: tuple[Observation, ...]) -> Tabulation:
             where = f"query {obs.query_id!r}, {CONDITIONS[side].value}, sample {obs.sample}"
             raise InputError(f"duplicate response for {where}")
         seen.add((obs.query_id, side, obs.sample))
-        row = rows.setdefault(obs.query_id, len(rows))
+        row = rows[obs.query_id]
         hits.append((row, side, column))
         if obs.af_reasoning is not None:
             hits += [(row, side, c) for c in _AF_COLUMNS[(obs.af_reasoning, column == 0)]]
