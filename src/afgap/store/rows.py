@@ -1,7 +1,8 @@
 """The store's rows: one typed row per table it writes, and the INSERT each generates.
 
-A row's fields are its table's column names and hold the values as stored (text, numbers, booleans
-as 0/1), so the column list and the INSERT come from the row type and cannot fall out of step with it.
+A row's fields are its table's column names and hold the values as stored (text, numbers, and
+booleans, which SQLite keeps as 0/1), so the column list and the INSERT come from the row type and
+cannot fall out of step with it.
 tests/store pins each row's fields to its table's columns in a freshly created store.
 
 Rows are NamedTuples rather than dataclasses: the collect writer pickles a response row per call on
