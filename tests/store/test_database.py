@@ -31,9 +31,16 @@ SPEC = ModelSpec(
 
 def _plan(query_id: str = "q1", condition: Condition = Condition.MONITORED, h: str = "h1") -> CallPlan:
     return CallPlan(
-        spec=SPEC, scenario="helpful-only", scenario_hash="abc", query_id=query_id, condition=condition,
-        sample=0, messages=(Message(role="user", content="hi"),), sampling=Sampling(), request_hash=h,
-    )  # fmt: skip
+        spec=SPEC,
+        scenario="helpful-only",
+        scenario_hash="abc",
+        query_id=query_id,
+        condition=condition,
+        sample=0,
+        messages=(Message(role="user", content="hi"),),
+        sampling=Sampling(),
+        request_hash=h,
+    )
 
 
 def _record(plan: CallPlan, status: str = "ok") -> CallRecord:

@@ -36,7 +36,8 @@ from afgap.engine.run import EngineOptions, ProgressEvent, run_calls
 from afgap.errors import InputError, PartialFailure
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.records import CallPlan, CallRecord, Label, ModelSpec, Outcome
-from afgap.store.database import JudgeCall, Store, open_store
+from afgap.store.database import Store, open_store
+from afgap.store.rows import JudgeCallRow, timestamp
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -85,15 +86,31 @@ class ReplyCache:
 
     def add(self, records: Sequence[CallRecord], judges: Mapping[str, tuple[Ask, int]]) -> None:
         """Keep answered calls; commit them to the store at once (a crash loses only calls in flight)."""
+        now = timestamp()
         rows = []
         for r in records:
             ask, retry = judges[r.plan.request_hash]
-            self.replies[r.plan.request_hash] = text = r.text or ""
-            item = ask.item if self.store else None
-            meta = (self.judge_model, ask.judge, ask.vote, retry, text, r.tokens_in, r.tokens_out)
-            rows.append(JudgeCall(r.plan.request_hash, item, *meta, r.cost_usd, r.simulated))
+            self.replies[r.plan.request_hash] = r.text or ""
+            rows.append(self._row(r, ask, retry, now))
         if self.store is not None and rows:
             self.store.write_judge_calls(rows)
+
+    def _row(self, record: CallRecord, ask: Ask, retry: int, now: str) -> JudgeCallRow:
+        """An answered judge call as the store caches it (tied to its response when one is stored)."""
+        return JudgeCallRow(
+            request_hash=record.plan.request_hash,
+            response_id=ask.item if self.store else None,
+            judge_model=self.judge_model,
+            judge=ask.judge,
+            vote=ask.vote,
+            retry=retry,
+            text=record.text or "",
+            tokens_in=record.tokens_in,
+            tokens_out=record.tokens_out,
+            cost_usd=record.cost_usd,
+            simulated=record.simulated,
+            created_at=now,
+        )
 
 
 def ask_all(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-# Never edit a shipped migration: append a new one. tests/test_store.py pins the resulting schema.
+# Never edit a shipped migration: append a new one. tests/store pins the resulting schema.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE runs (

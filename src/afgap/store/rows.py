@@ -1,17 +1,25 @@
-"""What afgap's records look like as store rows: plain values, no SQL (that is store.py's).
+"""The store's rows: one typed row per table it writes, and the INSERT each generates.
 
-The collect writer builds response rows in the collect process and pickles them to its child process,
-which hands them to Store.write_rows; labels become their table columns here too.
+A row's fields are its table's column names and hold the values as stored (text, numbers, and
+booleans, which SQLite keeps as 0/1), so the column list and the INSERT come from the row type and
+cannot fall out of step with it.
+tests/store pins each row's fields to its table's columns in a freshly created store.
+
+Rows are NamedTuples rather than dataclasses: the collect writer pickles a response row per call on
+the event loop for its child process, and a NamedTuple pickles in about half the time of a slotted
+dataclass and unpickles in a third (a frozen one needs Python-level state methods). Being tuples, rows
+bind as SQL parameters as they are.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from afgap.records import CallRecord, InterchangeRecord, Label, Message, Sampling
+from afgap.records import CallRecord, InterchangeRecord, Label, Message, Outcome, Sampling
 
 
 def timestamp() -> str:
@@ -29,36 +37,189 @@ def classifier_strength(classifier: str) -> int:
     return CLASSIFIER_STRENGTH.get(family, 0)
 
 
-# A response as the values the store inserts, in order, but for the messages' JSON where the prompt id
-# goes (Store.write_rows swaps them); plain tuples pickle fast to the writer process.
-ResponseRow = tuple[Any, ...]
-HASH_COLUMN, MESSAGES_COLUMN = 1, 10
+class RunRow(NamedTuple):
+    """One collect invocation in `runs` (finished_at is stamped when it ends)."""
+
+    started_at: str
+    afgap_version: str
+    command: str
+    settings: str
+    finished_at: str | None = None
+
+
+class PromptRow(NamedTuple):
+    """One distinct conversation sent, in `prompts`; responses refer to it by prompt_id."""
+
+    messages: str
+
+
+class ResponseRow(NamedTuple):
+    """One response in `responses`: a collected call's, or an imported record's.
+
+    The defaults are the values of a response nobody measured (an import's): the schema's own
+    defaults for attempts, turns, api_refusal and simulated, and no value for the rest.
+    """
+
+    source: str
+    request_hash: str
+    model: str
+    provider: str
+    scenario: str
+    scenario_hash: str
+    query_id: str
+    condition: str
+    sample: int
+    status: str
+    created_at: str
+    run_id: int | None = None
+    query_text: str | None = None
+    prompt_id: int | None = None
+    sampling: str | None = None
+    text: str | None = None
+    reasoning: str | None = None
+    provider_model: str | None = None
+    finish_reason: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_usd: float | None = None
+    latency_s: float | None = None
+    attempts: int = 1
+    turns: int = 1
+    api_refusal: bool = False
+    simulated: bool = False
+    error_class: str | None = None
+    error_message: str | None = None
+
+
+class LabelRow(NamedTuple):
+    """One classifier's verdict on one response, in `labels` (detail: a judge's votes, as JSON)."""
+
+    response_id: int
+    classifier: str
+    strength: int
+    outcome: str
+    af_reasoning: bool | None
+    rule: str
+    score: float | None
+    created_at: str
+    detail: str | None = None
+
+
+class JudgeCallRow(NamedTuple):
+    """One answered LLM-judge call, in `judge_calls` (the judge's reply cache)."""
+
+    request_hash: str
+    response_id: int | None
+    judge_model: str
+    judge: str
+    vote: int
+    retry: int
+    text: str
+    tokens_in: int | None
+    tokens_out: int | None
+    cost_usd: float | None
+    simulated: bool
+    created_at: str
+
+
+# Each table's columns as its row writes them, in the order of the row's fields.
+COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "runs": RunRow._fields,
+    "prompts": PromptRow._fields,
+    "responses": ResponseRow._fields,
+    "labels": LabelRow._fields,
+    "judge_calls": JudgeCallRow._fields,
+}
+
+
+def insert_statement(table: str, *, verb: str = "INSERT", on_conflict: str = "") -> str:
+    """The INSERT of one `table` row, its columns and placeholders in the order of the row's fields."""
+    columns = COLUMNS[table]
+    marks = ", ".join("?" * len(columns))
+    statement = f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    return f"{statement} ON CONFLICT {on_conflict}" if on_conflict else statement
 
 
 def response_row(record: CallRecord, run_id: int, query_text: str | None, now: str) -> ResponseRow:
-    """The stored row of a finished call (request hash at HASH_COLUMN, messages at MESSAGES_COLUMN)."""
+    """The stored row of a finished call; its prompt_id is set when its conversation is stored."""
     plan = record.plan
-    return (
-        run_id, plan.request_hash, plan.spec.model, plan.spec.provider, plan.scenario,
-        plan.scenario_hash, plan.query_id, query_text, plan.condition.value, plan.sample,
-        _messages_json(record.messages_sent), _sampling_json(plan.sampling), record.status,
-        record.text, record.reasoning, record.provider_model, record.finish_reason, record.tokens_in,
-        record.tokens_out, record.cost_usd, record.latency_s, record.attempts, record.turns,
-        int(record.api_refusal), int(record.simulated), record.error_class, record.error_message, now,
-    )  # fmt: skip
-
-
-def label_fields(label: Label) -> tuple[Any, ...]:
-    """(classifier, strength, outcome, af_reasoning, rule, score): a label as its table columns."""
-    af = None if label.af_reasoning is None else int(label.af_reasoning)
-    return (
-        label.classifier,
-        classifier_strength(label.classifier),
-        label.outcome.value,
-        af,
-        label.rule,
-        label.score,
+    return ResponseRow(
+        source="collect",
+        request_hash=plan.request_hash,
+        model=plan.spec.model,
+        provider=plan.spec.provider,
+        scenario=plan.scenario,
+        scenario_hash=plan.scenario_hash,
+        query_id=plan.query_id,
+        condition=plan.condition.value,
+        sample=plan.sample,
+        status=record.status,
+        created_at=now,
+        run_id=run_id,
+        query_text=query_text,
+        sampling=_sampling_json(plan.sampling),
+        text=record.text,
+        reasoning=record.reasoning,
+        provider_model=record.provider_model,
+        finish_reason=record.finish_reason,
+        tokens_in=record.tokens_in,
+        tokens_out=record.tokens_out,
+        cost_usd=record.cost_usd,
+        latency_s=record.latency_s,
+        attempts=record.attempts,
+        turns=record.turns,
+        api_refusal=record.api_refusal,
+        simulated=record.simulated,
+        error_class=record.error_class,
+        error_message=record.error_message,
     )
+
+
+def messages_json(record: CallRecord) -> str:
+    """The stored JSON of the conversation a finished call sent (a row in `prompts`)."""
+    return _messages_json(record.messages_sent)
+
+
+def imported_row(record: InterchangeRecord, now: str) -> ResponseRow:
+    """The stored row of an imported record: its cell, its answer, and nothing it did not measure."""
+    failed = record.outcome if record.outcome in (Outcome.ERROR, Outcome.UNAVAILABLE) else None
+    return ResponseRow(
+        source="import",
+        request_hash=import_key(record),
+        model=record.model,
+        provider=record.model.split("/")[0],
+        scenario=record.scenario,
+        scenario_hash="import:" + record.scenario,
+        query_id=record.query_id,
+        condition=record.condition.value,
+        sample=record.sample,
+        status=failed.value if failed else "ok",
+        created_at=now,
+        query_text=record.query,
+        text=record.response,
+        simulated=record.simulated,
+    )
+
+
+def label_row(response_id: int, label: Label, now: str, detail: str | None = None) -> LabelRow:
+    """A label as stored beside its response."""
+    return LabelRow(
+        response_id=response_id,
+        classifier=label.classifier,
+        strength=classifier_strength(label.classifier),
+        outcome=label.outcome.value,
+        af_reasoning=label.af_reasoning,
+        rule=label.rule,
+        score=label.score,
+        created_at=now,
+        detail=detail,
+    )
+
+
+def run_row(version: str, command: str, settings: Mapping[str, Any]) -> RunRow:
+    """A collect run as it starts."""
+    settings_json = json.dumps(settings, sort_keys=True)
+    return RunRow(started_at=timestamp(), afgap_version=version, command=command, settings=settings_json)
 
 
 def import_key(record: InterchangeRecord) -> str:

@@ -2,7 +2,7 @@
 
 Why a process, not a thread: labelling (tag parser + screen) and SQLite's row binding hold the GIL that
 the event loop needs. At 256 calls in flight a writer thread cost ~0.4 s per 10,000 calls in stalls of the
-loop, more than the work itself (docs/collection.md). The child (`afgap/writer_process.py`) has its own
+loop, more than the work itself (docs/collection.md). The child (`afgap/store/writer_child.py`) has its own
 connection to the store and runs on another core.
 
 Flow: the engine's sink appends to a list (O(1) on the loop). Every FLUSH_INTERVAL_S the batch becomes
@@ -33,14 +33,15 @@ import afgap
 from afgap.errors import StoreError
 from afgap.records import CallRecord
 from afgap.store.database import Store
-from afgap.store.rows import ResponseRow, response_row, timestamp
+from afgap.store.rows import ResponseRow, messages_json, response_row, timestamp
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
 _CHILD_EXIT_TIMEOUT_S = 300.0
 
-# One call for the child: its row, and (text, reasoning, api_refusal) to label when it was answered.
-Item = tuple[ResponseRow, tuple[str | None, str | None, bool] | None]
+# One call for the child: its row, the JSON of the conversation it sent, and (text, reasoning,
+# api_refusal) to label when it was answered.
+Item = tuple[ResponseRow, str, tuple[str | None, str | None, bool] | None]
 
 
 def _same_afgap_env() -> dict[str, str]:
@@ -65,9 +66,12 @@ class Writer:
         self._errors: IO[str] = tempfile.TemporaryFile(mode="w+", prefix="afgap-writer-")  # noqa: SIM115
         self._child = subprocess.Popen(
             [sys.executable, "-m", "afgap.store.writer_child", str(self._path)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._errors, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._errors,
+            start_new_session=True,
             env=_same_afgap_env(),
-        )  # fmt: skip
+        )
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="afgap-writer")
 
     def add(self, record: CallRecord) -> None:
@@ -81,6 +85,7 @@ class Writer:
         items: list[Item] = [
             (
                 response_row(r, self.run_id, self.query_texts.get(r.plan.request_hash), now),
+                messages_json(r),
                 (r.text, r.reasoning, r.api_refusal) if r.status == "ok" else None,
             )
             for r in batch

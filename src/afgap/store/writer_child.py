@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from afgap.classify.labels import default_labels
+from afgap.records import Label
 from afgap.store.database import open_store
 from afgap.store.writer import FRAME, Item
 
@@ -34,13 +35,18 @@ def frames(stream: BinaryIO) -> Iterator[list[Item]]:
         yield pickle.loads(body)
 
 
+def _labels(answer: tuple[str | None, str | None, bool] | None) -> list[Label]:
+    """The offline labels of an answered call; a failed call has none."""
+    return default_labels(*answer) if answer else []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Commit every batch from stdin to the store at argv[0]; 0 on end of input, 1 on a write error."""
     (path,) = sys.argv[1:] if argv is None else argv
     try:
         with open_store(Path(path), create=False) as store:
             for batch in frames(sys.stdin.buffer):
-                store.write_rows([(row, default_labels(*answer) if answer else []) for row, answer in batch])
+                store.write_rows([(row, sent, _labels(answer)) for row, sent, answer in batch])
     except Exception as exc:  # disk full, store locked, …: one line for the parent to show
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -1,0 +1,147 @@
+"""The store's writes: runs, collected calls with their conversations and labels, judge calls, imports.
+
+Every write that touches more than one row is one transaction: it commits whole or not at all. The
+INSERTs are generated from the typed rows (store/rows.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from afgap import __version__
+from afgap.records import CallRecord, InterchangeRecord, Label
+from afgap.store.rows import (
+    JudgeCallRow,
+    LabelRow,
+    PromptRow,
+    ResponseRow,
+    imported_row,
+    insert_statement,
+    label_row,
+    messages_json,
+    response_row,
+    run_row,
+    timestamp,
+)
+
+_INSERT_RUN = insert_statement("runs")
+_INSERT_PROMPT = insert_statement("prompts", verb="INSERT OR IGNORE")
+_INSERT_RESPONSE = insert_statement("responses")
+# ON CONFLICT covers only the cell's uniqueness: NOT NULL and CHECK violations still raise.
+_INSERT_IMPORTED = insert_statement("responses", on_conflict="(request_hash) DO NOTHING")
+_INSERT_LABEL = insert_statement("labels", verb="INSERT OR REPLACE")
+_INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
+
+# A collected call for the store: its row, the JSON of the conversation it sent, and its labels.
+Collected = tuple[ResponseRow, str, Sequence[Label]]
+
+
+class Writes:
+    """The store's INSERTs and UPDATEs; mixed into Store, which owns the connection."""
+
+    conn: sqlite3.Connection
+    _prompt_ids: dict[str, int]  # messages JSON -> prompts.id, for this connection's writes
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error (the connection is in autocommit mode)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    # ---- runs -------------------------------------------------------------------------------------
+    def start_run(self, command: str, settings: Mapping[str, Any]) -> int:
+        """Record a collect invocation; the command line must already be free of secrets."""
+        cur = self.conn.execute(_INSERT_RUN, run_row(__version__, command, settings))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int) -> None:
+        """Stamp a run's end time."""
+        self.conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (timestamp(), run_id))
+
+    # ---- collection -------------------------------------------------------------------------------
+    def write_calls(
+        self, items: Sequence[tuple[CallRecord, Sequence[Label], str | None]], run_id: int
+    ) -> None:
+        """Commit finished calls with their labels in one transaction (an errored cell is replaced)."""
+        now = timestamp()  # one timestamp per batch: a batch spans at most ~50 ms
+        rows = [(response_row(r, run_id, query, now), messages_json(r), labels) for r, labels, query in items]
+        self.write_rows(rows, now)
+
+    def write_rows(self, items: Sequence[Collected], now: str | None = None) -> None:
+        """write_calls for rows already built by response_row (the collect writer's child process)."""
+        if not items:
+            return
+        now = now or timestamp()
+        try:
+            with self._transaction():
+                # A stored errored attempt at the same cell is replaced (its labels go with it).
+                hashes = [(row.request_hash,) for row, _, _ in items]
+                self.conn.executemany("DELETE FROM responses WHERE request_hash = ?", hashes)
+                labels = [self._insert_response(row, messages, found, now) for row, messages, found in items]
+                self.conn.executemany(_INSERT_LABEL, [label for found in labels for label in found])
+        except BaseException:
+            self._prompt_ids.clear()  # ids of prompts inserted in this transaction are gone
+            raise
+
+    def _insert_response(
+        self, row: ResponseRow, messages: str, labels: Sequence[Label], now: str
+    ) -> list[LabelRow]:
+        """Insert one collected response (its conversation stored once); its labels, to insert next."""
+        cur = self.conn.execute(_INSERT_RESPONSE, row._replace(prompt_id=self._prompt_id(messages)))
+        response_id = int(cur.lastrowid or 0)
+        return [label_row(response_id, label, now) for label in labels]
+
+    def _prompt_id(self, messages: str) -> int:
+        """The id of this conversation in `prompts`, inserting it the first time it is sent."""
+        prompt_id = self._prompt_ids.get(messages)
+        if prompt_id is None:
+            self.conn.execute(_INSERT_PROMPT, PromptRow(messages))
+            found = self.conn.execute("SELECT id FROM prompts WHERE messages = ?", (messages,)).fetchone()
+            prompt_id = self._prompt_ids[messages] = int(found[0])
+        return prompt_id
+
+    # ---- labels and judges ------------------------------------------------------------------------
+    def write_labels(self, items: Sequence[tuple[int, Label]]) -> None:
+        """Store labels beside their responses, replacing the same classifier's older verdicts."""
+        now = timestamp()
+        with self._transaction():
+            self.conn.executemany(_INSERT_LABEL, [label_row(rid, label, now) for rid, label in items])
+
+    def write_judge_calls(self, rows: Sequence[JudgeCallRow]) -> None:
+        """Commit answered judge calls; a judge reply never touches the response it judged."""
+        with self._transaction():
+            self.conn.executemany(_INSERT_JUDGE_CALL, rows)
+
+    def write_judge_labels(self, items: Sequence[tuple[int, Label, str]]) -> None:
+        """Store judge labels with their JSON detail (votes, evidence), replacing this judge's older ones."""
+        now = timestamp()
+        rows = [label_row(rid, label, now, detail) for rid, label, detail in items]
+        with self._transaction():
+            self.conn.executemany(_INSERT_LABEL, rows)
+
+    # ---- interchange ------------------------------------------------------------------------------
+    def import_records(self, records: Sequence[tuple[InterchangeRecord, Sequence[Label]]]) -> tuple[int, int]:
+        """Insert records all-or-nothing; returns (inserted, already present)."""
+        inserted = 0
+        with self._transaction():
+            for record, labels in records:
+                inserted += self._insert_imported(record, labels)
+        return inserted, len(records) - inserted
+
+    def _insert_imported(self, record: InterchangeRecord, labels: Iterable[Label]) -> bool:
+        """Insert one record with its labels, unless its cell is already stored; whether it was new."""
+        now = timestamp()
+        cur = self.conn.execute(_INSERT_IMPORTED, imported_row(record, now))
+        if not cur.rowcount:
+            return False
+        response_id = int(cur.lastrowid or 0)
+        self.conn.executemany(_INSERT_LABEL, [label_row(response_id, label, now) for label in labels])
+        return True

@@ -1,0 +1,103 @@
+"""Typed rows: each row's fields are its table's columns, so the generated INSERTs cannot drift."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from afgap.records import (
+    CallPlan,
+    CallRecord,
+    Condition,
+    InterchangeRecord,
+    Message,
+    ModelSpec,
+    Outcome,
+    Sampling,
+)
+from afgap.store.database import open_store
+from afgap.store.rows import (
+    COLUMNS,
+    ResponseRow,
+    imported_row,
+    insert_statement,
+    response_row,
+)
+
+# Columns no row writes: ids SQLite assigns, and the pre-`prompts` messages column, kept empty.
+UNWRITTEN = {"runs": {"id"}, "prompts": {"id"}, "responses": {"id", "messages"}}
+
+
+def _table_info(db: Path, table: str) -> list[tuple[str, str | None]]:
+    """(name, default as SQL text) of each column of `table` in a freshly created store."""
+    with open_store(db) as store:
+        rows = store.conn.execute(f"PRAGMA table_info({table})").fetchall()
+    return [(name, default) for _, name, _, _, default, _ in rows]
+
+
+def test_every_table_the_store_has_has_a_row(db: Path) -> None:
+    with open_store(db) as store:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        tables = {name for (name,) in store.conn.execute(sql)}
+    assert tables == set(COLUMNS)
+
+
+def test_each_rows_fields_are_its_tables_columns(db: Path) -> None:
+    """Every column a row writes exists, once, and every column it leaves out is meant to be."""
+    for table, columns in COLUMNS.items():
+        stored = [name for name, _ in _table_info(db, table)]
+        written = [c for c in stored if c not in UNWRITTEN.get(table, set())]
+        assert sorted(columns) == sorted(written), table
+
+
+def test_response_row_defaults_are_the_schemas(db: Path) -> None:
+    """An imported response leaves these to the row's defaults; they must store what the schema would."""
+    schema = {name: default for name, default in _table_info(db, "responses") if default is not None}
+    defaults = {
+        name: str(int(value)) for name, value in ResponseRow._field_defaults.items() if value is not None
+    }
+    assert defaults == schema
+
+
+def test_insert_statement_names_every_column_once() -> None:
+    sql = insert_statement("labels", verb="INSERT OR REPLACE")
+    assert sql.startswith("INSERT OR REPLACE INTO labels (response_id, classifier, strength, outcome,")
+    assert sql.count("?") == len(COLUMNS["labels"])
+    imported = insert_statement("responses", on_conflict="(request_hash) DO NOTHING")
+    assert imported.endswith("?) ON CONFLICT (request_hash) DO NOTHING")
+
+
+def _record() -> CallRecord:
+    spec = ModelSpec(model="sim/faker", provider="sim", api_model="faker", wire="openai", base_url="x")
+    plan = CallPlan(
+        spec=spec,
+        scenario="helpful-only",
+        scenario_hash="abc",
+        query_id="q1",
+        condition=Condition.UNMONITORED,
+        sample=2,
+        messages=(Message(role="user", content="hi"),),
+        sampling=Sampling(),
+        request_hash="h1",
+    )
+    return CallRecord(plan=plan, status="ok", text="answer", tokens_in=3, api_refusal=True)
+
+
+def test_a_response_row_holds_stored_values_and_pickles_as_itself() -> None:
+    row = response_row(_record(), run_id=7, query_text="q?", now="t")
+    assert (row.source, row.request_hash, row.condition, row.sample) == ("collect", "h1", "unmonitored", 2)
+    assert (row.run_id, row.query_text, row.prompt_id, row.tokens_in) == (7, "q?", None, 3)
+    assert row.sampling == Sampling().model_dump_json() and row.api_refusal is True
+    assert pickle.loads(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)) == row
+
+
+def test_an_imported_row_is_the_record_and_nothing_it_did_not_measure() -> None:
+    record = InterchangeRecord(
+        model="lab/m", scenario="s", condition=Condition.MONITORED, query_id="q", response="text"
+    )
+    row = imported_row(record, "t")
+    assert (row.source, row.provider, row.scenario_hash, row.status) == ("import", "lab", "import:s", "ok")
+    assert row.request_hash == 'import:["lab/m","s","q","monitored",0]'
+    assert (row.run_id, row.sampling, row.attempts, row.simulated) == (None, None, 1, False)
+    failed = record.model_copy(update={"outcome": Outcome.UNAVAILABLE, "response": None})
+    assert imported_row(failed, "t").status == "unavailable"
