@@ -16,10 +16,8 @@ from aiolimiter import AsyncLimiter
 
 from afgap.engine import wirejson
 from afgap.providers.clients import AttemptError, Client
-from afgap.providers.wire import MalformedResponse, WireFormat, one_line
+from afgap.providers.wire import SIMULATED_HEADER, MalformedResponse, WireFormat, one_line
 from afgap.records import Completion
-
-SIMULATED_HEADER = "x-afgap-simulated"
 
 # stamina logs every retry at WARNING; with no logging configured Python would print each one to stderr
 # over the progress display. Retries are counted in ProgressEvent instead; configured handlers still see them.
