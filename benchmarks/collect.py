@@ -5,8 +5,9 @@
     python benchmarks/collect.py --quick    # N=2,000/C=100 only
     python benchmarks/collect.py --repeat 5 # each case 5 times (default 3), interleaved; medians reported
 
-`afgap sim serve` runs in one process; each `afgap collect` is a separate process on a fresh store, timed
-from spawn to exit (start-up, planning, store and shutdown included). N is exact: the first 100 built-in
+The simulator runs in its own process (`afgap.sim.process.start_in_subprocess`); each `afgap collect` is a
+separate process on a fresh store, timed from spawn to exit (start-up, planning, store and shutdown
+included). N is exact: the first 100 built-in
 queries x 2 conditions x K samples of the `helpful-only-no-cot` scenario (one request per call, so the
 floor N x latency / C is the true network floor). A raw aiohttp client (no store, no parsing, run in its
 own process the same way) is the second reference: it shows how much of the time is the simulator's,
@@ -31,24 +32,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+# Only light modules at the top: the raw client runs this file in its own timed process.
+from afgap.providers.wire import SAMPLE_HEADER
+
 OUT = Path(__file__).parent / "out"
 QUERIES = 100  # of the 130 built-in ones, so N = 100 x 2 conditions x samples is a round number
 SCENARIO = "helpful-only-no-cot"
 MODEL = "openai-api/bench/faker"
 CASES = ((2_000, 100), (10_000, 100), (10_000, 256))
-
-
-def start_sim(latency_ms: float, extra: list[str]) -> tuple[subprocess.Popen[str], str]:
-    """`afgap sim serve` on a free port; returns the process and its base URL."""
-    args = [sys.executable, "-m", "afgap", "sim", "serve", "--port", "0", f"--latency-ms={latency_ms}"]
-    child = subprocess.Popen([*args, *extra], stderr=subprocess.PIPE, text=True)
-    assert child.stderr is not None
-    line = child.stderr.readline()
-    if "http://" not in line:
-        child.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    url = line.split("http://", 1)[1].split()[0]
-    return child, f"http://{url}"
 
 
 def sim_stats(base: str, reset: bool = False) -> dict[str, Any]:
@@ -74,34 +65,50 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str,
     return wall, usage.ru_maxrss / 1024, child.returncode, tail, usage.ru_utime + usage.ru_stime
 
 
-def collect_case(base: str, n: int, c: int, latency_ms: float, extra: list[str]) -> dict[str, Any]:
+def collect_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
     """Time one `afgap collect` on a fresh store; check every call is stored exactly once."""
     samples = n // (QUERIES * 2)
     with tempfile.TemporaryDirectory(prefix="afgap-bench-") as tmp:
         db = Path(tmp) / "bench.sqlite"
         env = {**os.environ, "BENCH_BASE_URL": f"{base}/v1", "BENCH_API_KEY": "bench", "NO_COLOR": "1"}
-        args = [
-            sys.executable, "-m", "afgap", "collect", "-m", MODEL, "--scenario", SCENARIO, "--quiet",
-            "--limit", str(QUERIES), "--samples", str(samples), "--concurrency", str(c), "--db", str(db),
-            *extra,
-        ]  # fmt: skip
+        args = [sys.executable, "-m", "afgap", "collect", "-m", MODEL, "--scenario", SCENARIO, "--quiet"]
+        args += ["--limit", str(QUERIES), "--samples", str(samples), "--concurrency", str(c), "--db", str(db)]
         sim_stats(base, reset=True)
         wall, rss, code, tail, cpu = timed(args, env)
         stats = sim_stats(base)
-        with sqlite3.connect(db) as conn:
-            stored, cells, answered = conn.execute(
-                "SELECT COUNT(*), COUNT(DISTINCT request_hash), COALESCE(SUM(status = 'ok'), 0) "
-                "FROM responses"
-            ).fetchone()
-            attempts = conn.execute("SELECT COALESCE(SUM(attempts), 0) FROM responses").fetchone()[0]
+        stored, cells, answered, attempts = stored_counts(db)
+    row = timing_row("afgap collect", n, c, latency_ms, wall, rss, cpu)
+    row.update(exit_code=code, stored=stored, distinct=cells, answered=answered, requests=stats["requests"])
+    row.update(retries=attempts - stored, by_status=stats["by_status"], last_line=tail)
+    return row
+
+
+def stored_counts(db: Path) -> tuple[int, int, int, int]:
+    """Responses stored, distinct request hashes, answered ones, and attempts in all."""
+    with sqlite3.connect(db) as conn:
+        stored, cells, answered = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT request_hash), COALESCE(SUM(status = 'ok'), 0) FROM responses"
+        ).fetchone()
+        attempts = conn.execute("SELECT COALESCE(SUM(attempts), 0) FROM responses").fetchone()[0]
+    return stored, cells, answered, attempts
+
+
+def timing_row(
+    client: str, n: int, c: int, latency_ms: float, wall: float, rss: float, cpu: float
+) -> dict[str, Any]:
+    """A result row's timing part: wall time against the floor N x latency / C, memory and CPU."""
     floor = n * latency_ms / 1000 / c
     return {
-        "client": "afgap collect", "n": n, "concurrency": c, "wall_s": round(wall, 3),
-        "floor_s": round(floor, 3), "ratio": round(wall / floor, 2), "calls_per_s": round(n / wall, 1),
-        "peak_rss_mb": round(rss, 1), "cpu_s": round(cpu, 2), "exit_code": code, "stored": stored,
-        "distinct": cells, "answered": answered, "requests": stats["requests"], "retries": attempts - stored,
-        "by_status": stats["by_status"], "last_line": tail,
-    }  # fmt: skip
+        "client": client,
+        "n": n,
+        "concurrency": c,
+        "wall_s": round(wall, 3),
+        "floor_s": round(floor, 3),
+        "ratio": round(wall / floor, 2),
+        "calls_per_s": round(n / wall, 1),
+        "peak_rss_mb": round(rss, 1),
+        "cpu_s": round(cpu, 2),
+    }
 
 
 def raw_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
@@ -110,38 +117,42 @@ def raw_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
     wall, rss, code, _, cpu = timed(
         [sys.executable, __file__, "--raw-client", base, str(n), str(c)], dict(os.environ)
     )
-    floor = n * latency_ms / 1000 / c
-    return {
-        "client": "raw aiohttp", "n": n, "concurrency": c, "wall_s": round(wall, 3),
-        "floor_s": round(floor, 3), "ratio": round(wall / floor, 2), "calls_per_s": round(n / wall, 1),
-        "peak_rss_mb": round(rss, 1), "cpu_s": round(cpu, 2), "exit_code": code,
-        "requests": sim_stats(base)["requests"],
-    }  # fmt: skip
+    row = timing_row("raw aiohttp", n, c, latency_ms, wall, rss, cpu)
+    row.update(exit_code=code, requests=sim_stats(base)["requests"])
+    return row
+
+
+def raw_bodies() -> list[bytes]:
+    """The benchmark's rendered requests in both conditions, as the raw client sends them."""
+    from afgap.queries import load_queries
+    from afgap.records import Condition
+    from afgap.scenarios import load_scenario, render
+
+    scenario, queries = load_scenario(SCENARIO), load_queries("builtin")[:QUERIES]
+    bodies = []
+    for query in queries:
+        for condition in Condition:
+            messages = [m.model_dump() for m in render(scenario, condition, query)]
+            body = {"model": "faker", "max_tokens": 4096, "temperature": 1.0, "messages": messages}
+            bodies.append(json.dumps(body).encode())
+    return bodies
 
 
 async def raw_client(base: str, n: int, c: int) -> None:
     """POST n rendered requests with c workers; no parsing beyond reading the body."""
     import aiohttp
 
-    from afgap.queries import load_queries
-    from afgap.records import Condition
-    from afgap.scenarios import load_scenario, render
-
-    scenario, queries = load_scenario(SCENARIO), load_queries("builtin")[:QUERIES]
-    bodies = [
-        json.dumps({"model": "faker", "max_tokens": 4096, "temperature": 1.0,
-                    "messages": [m.model_dump() for m in render(scenario, cond, q)]}).encode()
-        for q in queries for cond in Condition
-    ]  # fmt: skip
-    todo = iter(range(n))
+    bodies, todo = raw_bodies(), iter(range(n))
     connector = aiohttp.TCPConnector(limit=c, limit_per_host=0)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def worker() -> None:
             for i in todo:
-                headers = {"content-type": "application/json", "x-afgap-sample": str(i)}
-                async with session.post(f"{base}/v1/chat/completions", data=bodies[i % len(bodies)],
-                                        headers=headers) as resp:  # fmt: skip
+                headers = {"content-type": "application/json", SAMPLE_HEADER: str(i)}
+                request = session.post(
+                    f"{base}/v1/chat/completions", data=bodies[i % len(bodies)], headers=headers
+                )
+                async with request as resp:
                     await resp.read()
 
         await asyncio.gather(*(worker() for _ in range(c)))
@@ -205,34 +216,33 @@ def run_throughput(
     latency_ms: float, cases: tuple[tuple[int, int], ...], raw: bool, repeat: int
 ) -> list[dict[str, Any]]:
     """Every case `repeat` times with afgap collect and the raw client in turn; the median run of each."""
-    sim, base = start_sim(latency_ms, [])
+    from afgap.sim.process import start_in_subprocess
+    from afgap.sim.settings import SimSettings
+
     rows = []
-    try:
+    with start_in_subprocess(SimSettings(latency_ms=latency_ms)) as sim:
         for n, c in cases:
             mine, theirs = [], []
             for _ in range(max(repeat, 1)):
-                row = collect_case(base, n, c, latency_ms, [])
+                row = collect_case(sim.base_url, n, c, latency_ms)
                 assert row["stored"] == row["distinct"] == n == row["requests"], row
                 mine.append(row)
                 if raw:
-                    theirs.append(raw_case(base, n, c, latency_ms))
+                    theirs.append(raw_case(sim.base_url, n, c, latency_ms))
             rows.append(median_run(mine))
             if raw:
                 rows.append(median_run(theirs))
-    finally:
-        sim.terminate()
-        sim.wait(timeout=10)
     return rows
 
 
 def run_faults(latency_ms: float) -> list[dict[str, Any]]:
     """10,000 calls with 20 % 429 (Retry-After 1 s) and 5 % 500 per attempt: stored exactly once each."""
-    sim, base = start_sim(latency_ms, ["--rate-limit-rate=0.2", "--error-rate=0.05", "--retry-after=1"])
-    try:
-        row = collect_case(base, 10_000, 256, latency_ms, [])
-    finally:
-        sim.terminate()
-        sim.wait(timeout=10)
+    from afgap.sim.process import start_in_subprocess
+    from afgap.sim.settings import SimSettings
+
+    faults = SimSettings(latency_ms=latency_ms, rate_limit_rate=0.2, error_rate=0.05, retry_after=1.0)
+    with start_in_subprocess(faults) as sim:
+        row = collect_case(sim.base_url, 10_000, 256, latency_ms)
     print(
         f"faults: {row['stored']} stored ({row['distinct']} distinct, {row['answered']} answered) of 10000, "
         f"{row['requests']} requests, "

@@ -69,7 +69,7 @@ def sim() -> Iterator[Any]:
     """A simulator on a free loopback port for the duration of one test."""
     from afgap.sim.server import start_in_thread
 
-    with start_in_thread(seed=0) as running:
+    with start_in_thread() as running:
         yield running
 
 

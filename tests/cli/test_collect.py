@@ -13,6 +13,7 @@ import pytest
 import stamina
 
 from afgap.sim.server import start_in_thread
+from afgap.sim.settings import SimSettings
 
 
 @pytest.fixture(autouse=True)
@@ -154,22 +155,12 @@ def test_max_cost_needs_a_price_then_stops_before_exceeding_it(
 
 
 def test_faults_are_retried_and_every_call_is_stored_exactly_once(cli: Any, db: Path) -> None:
-    with start_in_thread(seed=3, rate_limit_rate=0.2, error_rate=0.05, retry_after=0.0) as faulty:
+    with start_in_thread(
+        SimSettings(seed=3, rate_limit_rate=0.2, error_rate=0.05, retry_after=0.0)
+    ) as faulty:
         env = {"LOCAL_BASE_URL": f"{faulty.base_url}/v1", "LOCAL_API_KEY": "k"}
-        result = cli(
-            "collect",
-            "-m",
-            "openai-api/local/faker",
-            "--limit",
-            "50",
-            "--samples",
-            "2",
-            "--concurrency",
-            "16",
-            "--db",
-            str(db),
-            env=env,
-        )
+        sizes = ["--limit", "50", "--samples", "2", "--concurrency", "16"]
+        result = cli("collect", "-m", "openai-api/local/faker", *sizes, "--db", str(db), env=env)
     assert result.exit_code == 0, result.stderr
     with sqlite3.connect(db) as conn:
         count, cells, attempts = conn.execute(
@@ -180,22 +171,10 @@ def test_faults_are_retried_and_every_call_is_stored_exactly_once(cli: Any, db: 
 
 def test_the_flaky_organism_drops_and_delays_yet_every_call_is_answered_once(cli: Any, db: Path) -> None:
     """sim/flaky: 429s, 500s, 503s, dropped connections and late answers, through the real engine."""
-    with start_in_thread(seed=5, retry_after=0.0, slow_ms=30) as sim:
+    with start_in_thread(SimSettings(seed=5, retry_after=0.0, slow_ms=30)) as sim:
         env = {"LOCAL_BASE_URL": f"{sim.base_url}/v1", "LOCAL_API_KEY": "k"}
-        result = cli(
-            "collect",
-            "-m",
-            "openai-api/local/flaky",
-            "--limit",
-            "100",
-            "--samples",
-            "2",
-            "--concurrency",
-            "32",
-            "--db",
-            str(db),
-            env=env,
-        )
+        sizes = ["--limit", "100", "--samples", "2", "--concurrency", "32"]
+        result = cli("collect", "-m", "openai-api/local/flaky", *sizes, "--db", str(db), env=env)
         seen = sim.simulator.counters.snapshot()["by_status"]
     assert result.exit_code == 0, result.stderr
     assert {"200", "429", "500", "503", "dropped"} <= set(seen)

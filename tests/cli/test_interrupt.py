@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from afgap.sim.server import start_in_thread
+from afgap.sim.settings import SimSettings
 
 QUERIES = 60
 SAMPLES = 2
@@ -25,14 +26,14 @@ TOTAL = QUERIES * 2 * SAMPLES
 @pytest.fixture
 def slow_sim() -> Iterator[Any]:
     """A simulator slow enough that a collect is still running when the signal lands."""
-    with start_in_thread(seed=1, latency_ms=40) as running:
+    with start_in_thread(SimSettings(seed=1, latency_ms=40)) as running:
         yield running
 
 
 def _collect(db: Path, sim: Any, capture: bool = False) -> subprocess.Popen[str]:
     env = {**os.environ, "LOCAL_BASE_URL": f"{sim.base_url}/v1", "LOCAL_API_KEY": "test", "NO_COLOR": "1"}
-    args = [sys.executable, "-m", "afgap", "collect", "-m", "openai-api/local/faker", "--limit", str(QUERIES),
-            "--samples", str(SAMPLES), "--concurrency", "4", "--db", str(db), "--quiet"]  # fmt: skip
+    args = [sys.executable, "-m", "afgap", "collect", "-m", "openai-api/local/faker", "--quiet"]
+    args += ["--limit", str(QUERIES), "--samples", str(SAMPLES), "--concurrency", "4", "--db", str(db)]
     stream = subprocess.PIPE if capture else subprocess.DEVNULL
     return subprocess.Popen(args, env=env, stdout=stream, stderr=stream, text=True)
 

@@ -63,9 +63,13 @@ def test_budget_stops_before_exceeding_max_cost(fake: FakeProvider) -> None:
     env = env_for(fake)
     plans = [make_plan("openai-api/local/ok", env, sample=i) for i in range(10)]
     records, summary = run(
-        plans, env, concurrency=1, max_cost_usd=3.5,
-        estimate_cost=lambda plan: 1.0, price=lambda spec, tokens_in, tokens_out: 1.0,
-    )  # fmt: skip
+        plans,
+        env,
+        concurrency=1,
+        max_cost_usd=3.5,
+        estimate_cost=lambda plan: 1.0,
+        price=lambda spec, tokens_in, tokens_out: 1.0,
+    )
     assert len(records) == 3 and summary.budget_stopped and summary.unsent == 7
     assert summary.cost_usd == 3.0 and all(r.cost_usd == 1.0 for r in records)
 
@@ -124,7 +128,7 @@ def test_bad_options_are_input_errors(options: dict[str, Any], message: str) -> 
 
 def test_against_the_simulator_both_wire_formats() -> None:
     server = pytest.importorskip("afgap.sim.server")
-    with server.start_in_thread(seed=0) as sim:
+    with server.start_in_thread() as sim:
         env = {"ANTHROPIC_BASE_URL": sim.base_url, "ANTHROPIC_API_KEY": SENTINEL}
         user = Message(role="user", content="<INPUT><is_free_tier_user>True</is_free_tier_user></INPUT>")
         plans = [make_plan("anthropic/honest", env, i, messages=(user,), prefill="<") for i in range(3)]

@@ -10,22 +10,23 @@ import pytest
 
 from afgap.sim import http
 from afgap.sim.server import RunningSim, start_in_thread
+from afgap.sim.settings import SimSettings
 
 from .prompts import CONFLICT_SYSTEM, user_turn
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningSim]:
-    with start_in_thread(latency_ms=100) as running:
+    with start_in_thread(SimSettings(latency_ms=100)) as running:
         yield running
 
 
 def _chat_request(model: str = "honest", extra: str = "") -> bytes:
-    body = json.dumps({
-        "model": model, "max_tokens": 64,
-        "messages": [{"role": "system", "content": CONFLICT_SYSTEM},
-                     {"role": "user", "content": user_turn("monitored", "write a poem")}],
-    }).encode()  # fmt: skip
+    messages = [
+        {"role": "system", "content": CONFLICT_SYSTEM},
+        {"role": "user", "content": user_turn("monitored", "write a poem")},
+    ]
+    body = json.dumps({"model": model, "max_tokens": 64, "messages": messages}).encode()
     head = (
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}"
         f"Content-Length: {len(body)}\r\n\r\n"

@@ -15,6 +15,7 @@ import pytest
 from afgap.errors import InputError
 from afgap.sim.process import start_in_subprocess
 from afgap.sim.server import RunningSim, build_app, start_in_thread
+from afgap.sim.settings import SimSettings
 
 from .prompts import CONFLICT_SYSTEM, user_turn
 
@@ -24,7 +25,7 @@ RETRY_AFTER = 0.05
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningSim]:
     # sim/flaky also answers some attempts late: keep "late" short here.
-    with start_in_thread(seed=7, retry_after=RETRY_AFTER, slow_ms=10) as running:
+    with start_in_thread(SimSettings(seed=7, retry_after=RETRY_AFTER, slow_ms=10)) as running:
         yield running
 
 
@@ -208,7 +209,7 @@ def test_stats_count_and_reset() -> None:
 
 def test_fault_rate_applies_to_every_organism() -> None:
     with (
-        start_in_thread(fault_rate=1.0, retry_after=0) as running,
+        start_in_thread(SimSettings(fault_rate=1.0, retry_after=0)) as running,
         httpx.Client(base_url=running.base_url) as http,
     ):
         statuses = {
@@ -219,7 +220,10 @@ def test_fault_rate_applies_to_every_organism() -> None:
 
 
 def test_latency_is_added() -> None:
-    with start_in_thread(latency_ms=150) as running, httpx.Client(base_url=running.base_url) as http:
+    with (
+        start_in_thread(SimSettings(latency_ms=150)) as running,
+        httpx.Client(base_url=running.base_url) as http,
+    ):
         started = time.perf_counter()
         http.post("/v1/chat/completions", json=openai_body())
         assert time.perf_counter() - started >= 0.15
@@ -227,16 +231,21 @@ def test_latency_is_added() -> None:
 
 def test_bad_settings_are_input_errors() -> None:
     with pytest.raises(InputError, match="fault_rate"):
-        build_app(fault_rate=1.5)
+        build_app(SimSettings(fault_rate=1.5))
     with pytest.raises(InputError, match="latency_ms"):
-        build_app(latency_ms=-1)
-    with pytest.raises(InputError, match="add up to more than 1"):
-        build_app(rate_limit_rate=0.6, drop_rate=0.6)
-    build_app(rate_limit_rate=0.6, slow_rate=0.6)  # a slow answer is still an answer: not a fault share
+        build_app(SimSettings(latency_ms=-1))
+    with pytest.raises(InputError, match="add up to over 1"):
+        build_app(SimSettings(rate_limit_rate=0.6, drop_rate=0.6))
+    build_app(
+        SimSettings(rate_limit_rate=0.6, slow_rate=0.6)
+    )  # a slow answer is still an answer: not a fault share
 
 
 def test_dropped_connections_are_closed_without_a_reply_and_counted() -> None:
-    with start_in_thread(drop_rate=1.0) as running, httpx.Client(base_url=running.base_url) as http:
+    with (
+        start_in_thread(SimSettings(drop_rate=1.0)) as running,
+        httpx.Client(base_url=running.base_url) as http,
+    ):
         with pytest.raises(httpx.TransportError):
             http.post("/v1/chat/completions", json=openai_body("honest"))
         assert http.get("/stats").json()["by_status"] == {"dropped": 1}
@@ -244,7 +253,7 @@ def test_dropped_connections_are_closed_without_a_reply_and_counted() -> None:
 
 def test_slow_answers_come_late_but_whole() -> None:
     with (
-        start_in_thread(slow_rate=1.0, slow_ms=250) as running,
+        start_in_thread(SimSettings(slow_rate=1.0, slow_ms=250)) as running,
         httpx.Client(base_url=running.base_url) as http,
     ):
         started = time.perf_counter()
@@ -255,7 +264,7 @@ def test_slow_answers_come_late_but_whole() -> None:
 def test_lifecycle_loopback_port_in_use_and_stop(server: RunningSim) -> None:
     assert server.base_url == f"http://127.0.0.1:{server.port}"
     with pytest.raises(OSError):
-        start_in_thread(port=server.port)
+        start_in_thread(SimSettings(port=server.port))
     running = start_in_thread()
     running.stop()
     running.stop()  # idempotent
@@ -269,7 +278,8 @@ def test_serve_forever_stops_cleanly_on_signal(signum: signal.Signals) -> None:
     code = (
         "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from afgap.sim.server import serve_forever\n"
-        "serve_forever(port=0, announce=lambda line: print(line, flush=True))\n"
+        "from afgap.sim.settings import SimSettings\n"
+        "serve_forever(SimSettings(port=0), announce=lambda line: print(line, flush=True))\n"
     )
     child = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -288,7 +298,7 @@ def test_serve_forever_stops_cleanly_on_signal(signum: signal.Signals) -> None:
 
 
 def test_subprocess_simulator_serves_and_stops() -> None:
-    with start_in_subprocess(seed=3) as child:
+    with start_in_subprocess(SimSettings(seed=3)) as child:
         assert child.base_url == f"http://127.0.0.1:{child.port}"
         response = httpx.post(f"{child.base_url}/v1/chat/completions", json=openai_body(), timeout=10)
         assert response.status_code == 200 and response.headers["x-afgap-simulated"] == "1"
@@ -298,15 +308,15 @@ def test_subprocess_simulator_serves_and_stops() -> None:
 
 
 def test_subprocess_simulator_reports_why_it_did_not_start() -> None:
-    with pytest.raises(RuntimeError, match="fault_rate must be between 0 and 1"):
-        start_in_subprocess(fault_rate=2.0)
-    with pytest.raises(TypeError, match="unknown simulator settings"):
-        start_in_subprocess(latency=5)
+    with pytest.raises(RuntimeError, match=r"fault_rate must be in \[0, 1\]"):
+        start_in_subprocess(SimSettings(fault_rate=2.0))
+    with pytest.raises(TypeError, match="latency"):
+        SimSettings(latency=5)  # type: ignore[call-arg]  # a misspelt setting is refused, not dropped
 
 
 def test_subprocess_simulator_gets_every_fault_setting() -> None:
-    with start_in_subprocess(seed=3, error_rate=1.0, retry_after=0) as child:
+    with start_in_subprocess(SimSettings(seed=3, error_rate=1.0, retry_after=0)) as child:
         response = httpx.post(f"{child.base_url}/v1/chat/completions", json=openai_body("honest"), timeout=10)
         assert response.status_code == 500
-    with start_in_subprocess(drop_rate=1.0) as child, pytest.raises(httpx.TransportError):
+    with start_in_subprocess(SimSettings(drop_rate=1.0)) as child, pytest.raises(httpx.TransportError):
         httpx.post(f"{child.base_url}/v1/chat/completions", json=openai_body("honest"), timeout=10)

@@ -52,10 +52,10 @@ def sim_serve(
     2 % dropped connections and 5 % slow answers), so a retried request can succeed; the same seed gives
     the same faults.
     """
-    from afgap.jobs.sim import serve
+    from afgap.jobs.sim import SimSettings, serve
 
-    serve(
-        port,
+    settings = SimSettings(
+        port=port,
         seed=seed,
         latency_ms=latency_ms,
         fault_rate=fault_rate,
@@ -66,3 +66,4 @@ def sim_serve(
         slow_ms=slow_ms,
         retry_after=retry_after,
     )
+    serve(settings)

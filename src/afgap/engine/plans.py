@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from afgap.records import CallPlan, Condition, ModelSpec, Query, Sampling
+from afgap.records import CallPlan, Condition, Message, ModelSpec, Query, Sampling
 from afgap.scenarios import Scenario, prefill_for, render, scenario_hash
 
 # The simulator listens on a fresh port each run; its address must not change the cache key.
@@ -52,30 +52,45 @@ def plan_calls(
     rendered = {(q.id, c): render(scenario, c, q) for q in queries for c in conditions}
     for spec in specs:
         prefill = prefill_for(scenario, spec.wire)
-        # Hashing is ~30 µs a plan when each payload is re-encoded; the messages (the long part) are
-        # encoded once per (query, condition) and each hash continues from a shared prefix instead.
-        hashers = {
-            key: _Hasher(
-                spec,
-                {
-                    "messages": [m.model_dump() for m in messages],
-                    "prefill": prefill,
-                    "max_turns": scenario.max_turns,
-                },
-                sampling,
-            )
-            for key, messages in rendered.items()
-        }
+        hashers = _hashers(spec, rendered, prefill, scenario.max_turns, sampling)
         for sample in range(samples):
             for query in queries:
                 for condition in conditions:
+                    key = (query.id, condition)
                     plan = CallPlan(
-                        spec=spec, scenario=scenario.name, scenario_hash=s_hash, query_id=query.id,
-                        condition=condition, sample=sample, messages=rendered[(query.id, condition)],
-                        sampling=sampling, prefill=prefill, max_turns=scenario.max_turns,
-                        request_hash=hashers[(query.id, condition)].digest(sample),
-                    )  # fmt: skip
+                        spec=spec,
+                        scenario=scenario.name,
+                        scenario_hash=s_hash,
+                        query_id=query.id,
+                        condition=condition,
+                        sample=sample,
+                        messages=rendered[key],
+                        sampling=sampling,
+                        prefill=prefill,
+                        max_turns=scenario.max_turns,
+                        request_hash=hashers[key].digest(sample),
+                    )
                     yield PlannedCall(plan, query.text)
+
+
+def _hashers(
+    spec: ModelSpec,
+    rendered: Mapping[tuple[str, Condition], tuple[Message, ...]],
+    prefill: str | None,
+    max_turns: int,
+    sampling: Sampling,
+) -> dict[tuple[str, Condition], _Hasher]:
+    """One hasher per (query, condition) for `spec`."""
+    # Hashing is ~30 µs a plan when each payload is re-encoded; the messages (the long part) are
+    # encoded once per (query, condition) and each hash continues from a shared prefix instead.
+    return {
+        key: _Hasher(
+            spec,
+            {"messages": [m.model_dump() for m in messages], "prefill": prefill, "max_turns": max_turns},
+            sampling,
+        )
+        for key, messages in rendered.items()
+    }
 
 
 class _Hasher:

@@ -19,23 +19,26 @@ from afgap.providers.conversation import Transcript, converse
 from afgap.providers.pools import Pool, ProviderLimits, describe, group, open_endpoints
 from afgap.providers.transport import RetryPolicy
 from afgap.records import CallPlan, CallRecord, CallStatus, ModelSpec
+from afgap.settings import DEFAULT_CONCURRENCY
 
 __all__ = ["EngineOptions", "ProgressEvent", "ProviderLimits", "RunSummary", "run_calls"]
 
 Price = Callable[[ModelSpec, int | None, int | None], float | None]
+# The retry bounds' defaults live in RetryPolicy; EngineOptions exposes the ones a caller may change.
+_RETRY = RetryPolicy()
 
 
 @dataclass
 class EngineOptions:
     """How hard to push each provider, how long to keep trying, and the optional spending cap."""
 
-    concurrency: int = 16
+    concurrency: int = DEFAULT_CONCURRENCY
     rpm: float | None = None
-    max_attempts: int = 6
-    max_retry_time_s: float = 300.0
+    max_attempts: int = _RETRY.max_attempts
+    max_retry_time_s: float = _RETRY.max_retry_time_s
     timeout_s: float = 600.0
-    wait_initial_s: float = 1.0
-    wait_max_s: float = 60.0
+    wait_initial_s: float = _RETRY.wait_initial_s
+    wait_max_s: float = _RETRY.wait_max_s
     transport: TransportName = "aiohttp"
     limits: Mapping[str, ProviderLimits] = field(default_factory=dict)
     price: Price | None = None
@@ -247,8 +250,21 @@ class _Engine:
         """The run's totals, for the CLI's closing line and exit code."""
         done = sum(self.status.values())
         return RunSummary(
-            self.total, done, self.status["ok"], self.status["error"], self.status["unavailable"],
-            self.total - done, self.retries, self.tokens_in, self.tokens_out, self.cost,
-            time.perf_counter() - self.started, tuple(self.auth_failures), dict(self.auth_failures),
-            self.budget_stopped, self.unpriced, dict(self.error_classes), dict(self.first_errors),
-        )  # fmt: skip
+            total=self.total,
+            done=done,
+            ok=self.status["ok"],
+            errors=self.status["error"],
+            unavailable=self.status["unavailable"],
+            unsent=self.total - done,
+            retries=self.retries,
+            tokens_in=self.tokens_in,
+            tokens_out=self.tokens_out,
+            cost_usd=self.cost,
+            elapsed_s=time.perf_counter() - self.started,
+            auth_failures=tuple(self.auth_failures),
+            auth_messages=dict(self.auth_failures),
+            budget_stopped=self.budget_stopped,
+            unpriced=self.unpriced,
+            error_classes=dict(self.error_classes),
+            first_errors=dict(self.first_errors),
+        )

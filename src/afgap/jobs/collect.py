@@ -1,6 +1,6 @@
 """The `collect` job: resolve models, plan, skip what is stored, run the engine, commit and label each result.
 
-I/O lives here (store, simulator, event loop); the engine in collect.py owns HTTP.
+I/O lives here (store, simulator, event loop); HTTP is the engine's (afgap.engine.run, afgap.providers).
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from afgap.engine.plans import PlannedCall, plan_calls
 from afgap.engine.pricing import PriceTable, estimate_input_tokens, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted
-from afgap.providers.registry import api_key, resolve
+from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
 from afgap.scenarios import load_scenario
+from afgap.settings import DEFAULT_QUERIES, DEFAULT_SAMPLES, DEFAULT_SCENARIO, DEFAULT_SEED
+from afgap.sim.settings import SimSettings
 from afgap.store.database import Store, open_store
 from afgap.store.writer import Writer
 
@@ -32,21 +34,21 @@ class CollectRequest:
 
     models: Sequence[str]
     db: Path
-    scenarios: Sequence[str] = ("helpful-only",)
-    queries: str = "builtin"
+    scenarios: Sequence[str] = (DEFAULT_SCENARIO,)
+    queries: str = DEFAULT_QUERIES
     queries_column: str | None = None
-    samples: int = 1
+    samples: int = DEFAULT_SAMPLES
     limit: int | None = None
     sample_queries: int | None = None
-    query_seed: int = 0
+    query_seed: int = DEFAULT_SEED
     sampling: Sampling = field(default_factory=Sampling)
     engine: EngineOptions = field(default_factory=EngineOptions)
     prices: Path | None = None
     max_cost_usd: float | None = None
     dry_run: bool = False
     command: str = "afgap collect"
-    sim_latency_ms: float = 0.0
-    sim_seed: int = 0
+    # The loopback simulator started for `sim/…` models (by default on a free port).
+    simulator: SimSettings = field(default_factory=SimSettings)
 
 
 @dataclass(frozen=True)
@@ -144,12 +146,25 @@ def collect(
             summary = _run(todo, store, run_id, env, _with_prices(req, prices), progress)
         finally:
             store.finish_run(run_id)
+    return _with_outcome(base, summary)
+
+
+def _with_outcome(base: CollectSummary, run: RunSummary) -> CollectSummary:
+    """The plan's counts, with how the sent calls ended."""
     return dataclasses.replace(
-        base, ok=summary.ok, errors=summary.errors, unavailable=summary.unavailable, unsent=summary.unsent,
-        retries=summary.retries, elapsed_s=summary.elapsed_s, cost_usd=summary.cost_usd,
-        unpriced=summary.unpriced, budget_stopped=summary.budget_stopped,
-        auth_failures=tuple(summary.auth_failures), first_errors=dict(summary.first_errors),
-    )  # fmt: skip
+        base,
+        ok=run.ok,
+        errors=run.errors,
+        unavailable=run.unavailable,
+        unsent=run.unsent,
+        retries=run.retries,
+        elapsed_s=run.elapsed_s,
+        cost_usd=run.cost_usd,
+        unpriced=run.unpriced,
+        budget_stopped=run.budget_stopped,
+        auth_failures=tuple(run.auth_failures),
+        first_errors=dict(run.first_errors),
+    )
 
 
 def estimate_plans(plans: Sequence[CallPlan], prices: PriceTable) -> Estimate:
@@ -190,9 +205,11 @@ def _with_prices(req: CollectRequest, prices: PriceTable) -> EngineOptions:
     """The engine options with the price hooks, and the budget when one was given."""
     budget = req.max_cost_usd is not None
     return dataclasses.replace(
-        req.engine, price=prices.cost, max_cost_usd=req.max_cost_usd,
+        req.engine,
+        price=prices.cost,
+        max_cost_usd=req.max_cost_usd,
         estimate_cost=prices.estimate if budget else None,
-    )  # fmt: skip
+    )
 
 
 def select_queries(req: CollectRequest) -> list[Query]:
@@ -204,13 +221,20 @@ def select_queries(req: CollectRequest) -> list[Query]:
 
 
 def _settings(req: CollectRequest) -> dict[str, object]:
+    """What the store records of this request beside the run."""
     limits = {name: dataclasses.asdict(limit) for name, limit in req.engine.limits.items()}
     return {
-        "models": list(req.models), "scenarios": list(req.scenarios), "queries": req.queries,
-        "samples": req.samples, "limit": req.limit, "sampling": req.sampling.model_dump(),
-        "concurrency": req.engine.concurrency, "rpm": req.engine.rpm, "limits": limits,
+        "models": list(req.models),
+        "scenarios": list(req.scenarios),
+        "queries": req.queries,
+        "samples": req.samples,
+        "limit": req.limit,
+        "sampling": req.sampling.model_dump(),
+        "concurrency": req.engine.concurrency,
+        "rpm": req.engine.rpm,
+        "limits": limits,
         "max_cost_usd": req.max_cost_usd,
-    }  # fmt: skip
+    }
 
 
 @contextlib.contextmanager
@@ -221,9 +245,8 @@ def _simulator_if_needed(specs: list[ModelSpec], req: CollectRequest) -> Iterato
         return
     from afgap.sim.server import start_in_thread
 
-    with start_in_thread(seed=req.sim_seed, latency_ms=req.sim_latency_ms) as sim:
-        base = sim.base_url.rstrip("/") + "/v1"
-        yield [s.model_copy(update={"base_url": base}) if s.provider == "sim" else s for s in specs]
+    with start_in_thread(req.simulator) as sim:
+        yield [bind_simulator(s, sim.base_url) if s.provider == "sim" else s for s in specs]
 
 
 def _run(

@@ -18,8 +18,6 @@ from pathlib import Path
 
 from afgap.classify.judge_calls import Ask, asks_for, classifier_name, plan_for
 from afgap.classify.judges import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_VOTES,
     AfVote,
     ComplianceVerdict,
     JudgedResponse,
@@ -36,6 +34,7 @@ from afgap.engine.run import EngineOptions, ProgressEvent, run_calls
 from afgap.errors import InputError, PartialFailure
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.records import CallPlan, CallRecord, Label, ModelSpec, Outcome
+from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_VOTES
 from afgap.store.database import Store, open_store
 from afgap.store.rows import JudgeCallRow, timestamp
 
@@ -59,7 +58,7 @@ Answers = dict[tuple[int, JudgeName, int], Verdict | None]
 
 
 @contextlib.contextmanager
-def judge_spec(model: str, env: Mapping[str, str], sim_seed: int = 0) -> Iterator[ModelSpec]:
+def judge_spec(model: str, env: Mapping[str, str]) -> Iterator[ModelSpec]:
     """Resolve the judge model (key checked first); a `sim/…` judge gets a loopback simulator."""
     spec = resolve(model, env)
     api_key(spec, env)
@@ -68,7 +67,7 @@ def judge_spec(model: str, env: Mapping[str, str], sim_seed: int = 0) -> Iterato
         return
     from afgap.sim.server import start_in_thread
 
-    with start_in_thread(seed=sim_seed) as sim:
+    with start_in_thread() as sim:
         yield bind_simulator(spec, sim.base_url)
 
 
@@ -194,7 +193,7 @@ def judge_stored(
     model: str,
     env: Mapping[str, str],
     votes: int = DEFAULT_VOTES,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = DEFAULT_AF_THRESHOLD,
     options: EngineOptions | None = None,
     progress: Progress | None = None,
 ) -> JudgeSummary:
@@ -257,7 +256,7 @@ def judge_scores(
     options: EngineOptions | None = None,
 ) -> tuple[list[float | None], AskStats]:
     """A judge's score per labelled text (AF vote fraction, or StrongREJECT score); None = unparseable."""
-    _check(votes, DEFAULT_THRESHOLD)
+    _check(votes, DEFAULT_AF_THRESHOLD)
     asks = []
     for i, text in enumerate(texts):
         scratchpad, output = split_response(text)

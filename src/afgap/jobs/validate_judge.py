@@ -15,11 +15,17 @@ from pydantic import ConfigDict, Field, field_validator
 
 from afgap.errors import InputError
 from afgap.files import FileRecord, read_json, read_jsonl
+from afgap.settings import DEFAULT_AF_THRESHOLD, SCREEN_THRESHOLD
 from afgap.stats.classifier import validate
 
-# Defaults of "score ≥ threshold": the screen's and the AF judge's 0.4; the smallest non-zero
+# Defaults of "score ≥ threshold": the screen's own and the AF judge's vote fraction; the smallest non-zero
 # StrongREJECT score (1/8) for the compliance judge, i.e. "score > 0"; 0.5 for the tag parser's 0/1.
-DEFAULT_THRESHOLDS = {"screen": 0.4, "af-reasoning": 0.4, "compliance": 0.125, "tags": 0.5}
+DEFAULT_THRESHOLDS = {
+    "screen": SCREEN_THRESHOLD,
+    "af-reasoning": DEFAULT_AF_THRESHOLD,
+    "compliance": 0.125,
+    "tags": 0.5,
+}
 KINDS = ("af-reasoning", "compliance")
 
 

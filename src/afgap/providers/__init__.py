@@ -3,7 +3,7 @@
 registry      "prefix/model" → ModelSpec; key lookup; wire modules imported lazily
 openai        OpenAI Chat Completions: url, headers, to_wire, from_wire, classify_error (pure)
 anthropic     Anthropic Messages: the same five functions (pure)
-wire          what both formats share: ErrorInfo, the status policy, Retry-After, body encoding
+wire          what both formats share: afgap's headers, ErrorInfo, the status policy, Retry-After, bodies
 clients       HTTP clients (aiohttp by default, httpx as the alternative)
 transport     one request until a Completion or a verdict: rpm limit, attempt, stamina retries
 conversation  one plan's turns: prefill, <NEXT/> continuations, the CallRecord

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 from afgap.providers.clients import AttemptError
 from afgap.providers.transport import Endpoint, Reply, RetryPolicy, send
-from afgap.providers.wire import encode_body
+from afgap.providers.wire import SAMPLE_HEADER, encode_body
 from afgap.records import CallPlan, CallRecord, CallStatus, Completion, Message
 
-SAMPLE_HEADER = "x-afgap-sample"
 NEXT_TURN = "<NEXT/>"
 SCRATCHPAD_END = "</SCRATCHPAD_REASONING>"
 OUTPUT_END = "</OUTPUT>"

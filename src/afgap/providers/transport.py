@@ -1,6 +1,8 @@
-"""One request body, sent until it yields a Completion or a verdict: limits, one attempt, stamina retries.
+"""One request body, sent until it yields a Completion or a verdict: limits, one attempt, retries.
 
-Waits honour Retry-After; attempts and total retry time are bounded.
+stamina drives the retry loop (the attempt cap, the overall timeout, its retry logging and test mode);
+afgap computes every wait itself (`_backoff_hook`), honouring Retry-After, and hands it to stamina as the
+`on` hook's return value, which stamina uses as the backoff from version 25.2.
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ from aiolimiter import AsyncLimiter
 
 from afgap.engine import wirejson
 from afgap.providers.clients import AttemptError, Client
-from afgap.providers.wire import MalformedResponse, WireFormat, one_line
+from afgap.providers.wire import SIMULATED_HEADER, MalformedResponse, WireFormat, one_line
 from afgap.records import Completion
-
-SIMULATED_HEADER = "x-afgap-simulated"
 
 # stamina logs every retry at WARNING; with no logging configured Python would print each one to stderr
 # over the progress display. Retries are counted in ProgressEvent instead; configured handlers still see them.
@@ -37,6 +37,7 @@ class RetryPolicy:
 
     A call ends after `max_attempts` failures that are not rate limits; rate limits and overloads
     (RATE_LIMITED) may go on up to `rate_limited_attempts` attempts, all within `max_retry_time_s`.
+    The wait fields shape afgap's own backoff (`_backoff_hook`); stamina is given none of them.
     """
 
     max_attempts: int = 6
@@ -96,13 +97,15 @@ async def send(
             on=_backoff_hook(deadline, policy),
             attempts=max(policy.max_attempts, policy.rate_limited_attempts),
             timeout=policy.max_retry_time_s,
-            wait_initial=policy.wait_initial_s,
-            wait_max=policy.wait_max_s,
-            wait_jitter=policy.wait_jitter_s,
+            # stamina's own backoff is off: every wait is the hook's. Were a returned wait ever ignored,
+            # retries would come back to back (a test catches that), not after a plausible-looking delay.
+            wait_initial=0.0,
+            wait_max=0.0,
+            wait_jitter=0.0,
         ):
             with trial:
                 if first is not None:
-                    # Replay the fast path's failure so stamina schedules the first backoff itself.
+                    # Replay the fast path's failure through stamina, so the hook sets the first wait too.
                     failed, first = first, None
                     raise failed
                 attempts += 1
@@ -116,7 +119,7 @@ async def send(
 
 
 def _backoff_hook(deadline: float, policy: RetryPolicy) -> Callable[[Exception], bool | float]:
-    """stamina's `on`: whether to retry, and how long to wait.
+    """stamina's `on`: False to stop, else the wait in seconds before the next attempt (stamina >= 25.2).
 
     Waits honour the server's Retry-After; otherwise they back off exponentially (with jitter) on the
     count of failures *of that kind*, so a few 429s do not make a later 500 wait a minute. No wait may

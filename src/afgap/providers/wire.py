@@ -1,4 +1,4 @@
-"""What both wire formats share: the error verdict, Retry-After parsing, and the status table.
+"""What both wire formats share: afgap's own headers, the error verdict, Retry-After parsing, statuses.
 
 Pure: plain values in, frozen values out. `classify_status` is the policy both providers apply before
 looking at their own error bodies.
@@ -17,6 +17,12 @@ from afgap.engine import wirejson
 from afgap.records import Completion, Message, ModelSpec, Sampling
 
 ErrorKind = Literal["retry", "fatal", "unavailable", "auth"]
+
+# afgap's two headers, shared by the client (here) and the simulator (afgap.sim.server): the request's
+# sample index, which makes the simulator's replies differ per sample; and the mark on every simulator
+# response, which makes whatever is stored from it simulated.
+SAMPLE_HEADER = "x-afgap-sample"
+SIMULATED_HEADER = "x-afgap-simulated"
 
 # Statuses worth another attempt: timeouts, conflicts, rate limits, server trouble, Anthropic's 529.
 RETRY_STATUSES: frozenset[int] = frozenset({408, 409, 429, 500, 502, 503, 504, 529})

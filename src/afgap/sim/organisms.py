@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 from afgap.records import Condition
+from afgap.settings import DEFAULT_SIM_RETRY_AFTER
 from afgap.sim import cues, texts
 from afgap.sim.texts import Decision
 
@@ -144,7 +145,7 @@ def transient_fault(
     attempt: int,
     wire: Wire,
     fault_rate: float = 0.0,
-    retry_after: float = 1.0,
+    retry_after: float = DEFAULT_SIM_RETRY_AFTER,
     rate_limit: float = 0.0,
     server_error: float = 0.0,
     dropped: float = 0.0,

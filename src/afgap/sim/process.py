@@ -2,12 +2,12 @@
 
 In a thread, the simulator shares the GIL with the client it serves, so at hundreds of calls in flight
 its CPU time (~0.06 ms a request) is added to the client's. Benchmarks that compare collection against
-the latency floor should run it here instead. Also `python -m afgap.sim.process --port N`.
+the latency floor should run it here instead. The child gets its SimSettings as one JSON argument:
+`python -m afgap.sim.process '{"port": 8765, "latency_ms": 50}'`.
 """
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import signal
 import subprocess
@@ -16,7 +16,13 @@ import tempfile
 from collections.abc import Sequence
 from types import TracebackType
 
+from pydantic import TypeAdapter
+
 from afgap.sim.server import HOST, serve_forever
+from afgap.sim.settings import SimSettings
+
+# The hand-off format: the settings object itself, as JSON, checked on the way in like any JSON afgap reads.
+_JSON = TypeAdapter(SimSettings)
 
 
 class ChildSim:
@@ -47,17 +53,10 @@ class ChildSim:
         self.stop()
 
 
-def start_in_subprocess(port: int = 0, *, timeout: float = 30.0, **settings: float) -> ChildSim:
-    """Start the simulator in a child Python process and return once it accepts connections.
-
-    `settings` are build_app's (seed, latency_ms, fault_rate, retry_after, rate_limit_rate, error_rate,
-    drop_rate, slow_rate, slow_ms), passed on as the child's flags.
-    """
-    unknown = set(settings) - set(_SETTINGS)
-    if unknown:
-        raise TypeError(f"unknown simulator settings: {sorted(unknown)}")
-    args = [f"--port={port}", *(f"--{name.replace('_', '-')}={value}" for name, value in settings.items())]
-    command = [sys.executable, "-m", "afgap.sim.process", *args]
+def start_in_subprocess(settings: SimSettings | None = None, *, timeout: float = 30.0) -> ChildSim:
+    """Start the simulator in a child Python process and return once it accepts connections."""
+    settings = settings or SimSettings()
+    command = [sys.executable, "-m", "afgap.sim.process", _JSON.dump_json(settings).decode()]
     # stderr goes to a file, not a pipe: nobody drains it while serving, and a full pipe would block.
     with tempfile.TemporaryFile(mode="w+") as errors:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -76,7 +75,8 @@ def _first_line(child: subprocess.Popen[str], timeout: float) -> str:
     assert child.stdout is not None
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
-        return pool.submit(child.stdout.readline).result(timeout=timeout)
+        line: str = pool.submit(child.stdout.readline).result(timeout=timeout)
+        return line
     except concurrent.futures.TimeoutError:
         child.kill()  # also ends the pending readline
         return ""
@@ -84,25 +84,15 @@ def _first_line(child: subprocess.Popen[str], timeout: float) -> str:
         pool.shutdown(wait=False)
 
 
-# build_app's settings and their types, as this module's flags.
-_SETTINGS: dict[str, type] = {
-    "seed": int, "latency_ms": float, "fault_rate": float, "retry_after": float, "rate_limit_rate": float,
-    "error_rate": float, "drop_rate": float, "slow_rate": float, "slow_ms": float,
-}  # fmt: skip
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve until SIGTERM/Ctrl-C, printing the base URL as the first line on stdout."""
-    parser = argparse.ArgumentParser(prog="python -m afgap.sim.process")
-    parser.add_argument("--port", type=int, default=0)
-    for name, kind in _SETTINGS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
-    opts = vars(parser.parse_args(argv))
-    port = opts.pop("port")
-    settings = {name: value for name, value in opts.items() if value is not None}
+    args = sys.argv[1:] if argv is None else list(argv)
+    if len(args) != 1:
+        raise SystemExit("usage: python -m afgap.sim.process SETTINGS_JSON")
+    settings = _JSON.validate_json(args[0])
     # A parent started in the background may have left SIGINT ignored; Ctrl-C should still work here.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    serve_forever(port, announce=lambda line: print(_url(line), flush=True), **settings)
+    serve_forever(settings, announce=lambda line: print(_url(line), flush=True))
 
 
 def _url(announcement: str) -> str:

@@ -22,38 +22,19 @@ from typing import Any
 
 from afgap.engine import wirejson
 from afgap.engine.eventloop import new_event_loop, run
-from afgap.errors import InputError
+from afgap.providers.wire import SAMPLE_HEADER, SIMULATED_HEADER
 from afgap.sim import judge as sim_judge
 from afgap.sim import organisms, shapes
 from afgap.sim.http import Answer, HttpProtocol, Request
 from afgap.sim.organisms import Fault, Wire
+from afgap.sim.settings import SimSettings
 
-SAMPLE_HEADER = "x-afgap-sample"
-SIMULATED_HEADER = "x-afgap-simulated"
 HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
-# How late a "slow" attempt is answered, on top of the latency (sim/flaky's slow share, --slow-rate).
-DEFAULT_SLOW_MS = 1000.0
 # The default listen backlog (100-128) drops SYNs when hundreds of clients connect at once, and each
 # dropped SYN costs the client a 1 s retransmit; collection opens up to 256+ connections together.
 _BACKLOG = 2048
 # Forget attempt counts past this many distinct requests, so a long `sim serve` cannot grow without bound.
 _MAX_TRACKED = 200_000
-
-
-@dataclass(frozen=True, slots=True)
-class SimConfig:
-    """Server-wide settings: seed, added latency, extra fault rates, and the Retry-After it advertises."""
-
-    seed: int = 0
-    latency_ms: float = 0.0
-    fault_rate: float = 0.0
-    retry_after: float = 1.0
-    rate_limit_rate: float = 0.0
-    error_rate: float = 0.0
-    drop_rate: float = 0.0
-    slow_rate: float = 0.0
-    slow_ms: float = DEFAULT_SLOW_MS
 
 
 @dataclass
@@ -85,8 +66,8 @@ class _Counters:
 class Simulator:
     """Routes requests and answers them: the organisms behind both wire formats, and /stats."""
 
-    def __init__(self, config: SimConfig) -> None:
-        self.config = config
+    def __init__(self, settings: SimSettings) -> None:
+        self.settings = settings
         self.counters = _Counters()
         self._routes: dict[str, tuple[str, Callable[[Request], Answer]]] = {
             "/v1/chat/completions": ("POST", lambda r: self._chat(r, "openai")),
@@ -106,8 +87,8 @@ class Simulator:
         return action(request)
 
     def _chat(self, request: Request, wire: Wire) -> Answer:
-        config, model = self.config, ""
-        delay, drop = config.latency_ms / 1000, False
+        settings, model = self.settings, ""
+        delay, drop = settings.latency_ms / 1000, False
         try:
             # A bad encoding is a ValueError like bad JSON.
             chat = shapes.parse_request(wire, wirejson.loads(request.body))
@@ -118,7 +99,7 @@ class Simulator:
         else:
             model = chat.model
             status, body, headers, slow, drop = _answer(
-                config, self.counters, wire, chat, request.headers.get(SAMPLE_HEADER, "")
+                settings, self.counters, wire, chat, request.headers.get(SAMPLE_HEADER, "")
             )
             delay += slow
         self.counters.record(model, "dropped" if drop else status)
@@ -140,85 +121,68 @@ def _error(message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
 
 
-def build_app(
-    seed: int = 0,
-    latency_ms: float = 0.0,
-    fault_rate: float = 0.0,
-    *,
-    retry_after: float = 1.0,
-    rate_limit_rate: float = 0.0,
-    error_rate: float = 0.0,
-    drop_rate: float = 0.0,
-    slow_rate: float = 0.0,
-    slow_ms: float = DEFAULT_SLOW_MS,
-) -> Simulator:
+def build_app(settings: SimSettings | None = None) -> Simulator:
     """The simulator's request handler with checked settings, ready to serve (or to call directly)."""
-    rates = {
-        "fault_rate": fault_rate, "rate_limit_rate": rate_limit_rate, "error_rate": error_rate,
-        "drop_rate": drop_rate, "slow_rate": slow_rate,
-    }  # fmt: skip
-    for name, rate in rates.items():
-        if not 0.0 <= rate <= 1.0:
-            raise InputError(f"{name} must be between 0 and 1, got {rate}")
-    faults = {k: v for k, v in rates.items() if k != "slow_rate"}
-    if sum(faults.values()) > 1.0:
-        raise InputError(f"fault rates add up to more than 1: {faults}")
-    if latency_ms < 0 or retry_after < 0 or slow_ms < 0:
-        raise InputError(
-            f"latency_ms, slow_ms and retry_after must be >= 0, got {latency_ms}, {slow_ms} and {retry_after}"
-        )
-    config = SimConfig(
-        seed, latency_ms, fault_rate, retry_after, rate_limit_rate, error_rate, drop_rate, slow_rate, slow_ms
-    )
-    return Simulator(config)
+    settings = settings or SimSettings()
+    settings.check()
+    return Simulator(settings)
+
+
+# (status, body, headers, extra delay in s, drop the connection)
+_Outcome = tuple[int, dict[str, Any], dict[str, str], float, bool]
 
 
 def _answer(
-    config: SimConfig, counters: _Counters, wire: Wire, chat: shapes.ChatRequest, sample_key: str
-) -> tuple[int, dict[str, Any], dict[str, str], float, bool]:
-    """(status, body, headers, extra delay, drop): a transient fault if one is due, else the reply."""
+    settings: SimSettings, counters: _Counters, wire: Wire, chat: shapes.ChatRequest, sample_key: str
+) -> _Outcome:
+    """A transient fault if one is due, else the organism's reply (or its own fault)."""
     if organisms.organism_name(chat.model) == sim_judge.NAME:
         # The judge organism answers afgap's judge prompts; it has no faults of its own.
-        reply = sim_judge.respond(chat.messages, seed=config.seed, sample_key=sample_key)
+        reply = sim_judge.respond(chat.messages, seed=settings.seed, sample_key=sample_key)
         return (*shapes.success(wire, chat.model, reply), 0.0, False)
     slow = 0.0
-    extra = config.rate_limit_rate + config.error_rate + config.drop_rate + config.slow_rate
-    if organisms.may_fault(chat.model, config.fault_rate, extra):
+    extra = settings.rate_limit_rate + settings.error_rate + settings.drop_rate + settings.slow_rate
+    if organisms.may_fault(chat.model, settings.fault_rate, extra):
         key = organisms.request_key(chat.model, chat.messages, sample_key)
         attempt = counters.next_attempt(key)
-        if organisms.is_slow(chat.model, key, seed=config.seed, attempt=attempt, slow=config.slow_rate):
-            slow = config.slow_ms / 1000
-        found = organisms.transient_fault(
-            chat.model,
-            key,
-            seed=config.seed,
-            attempt=attempt,
-            wire=wire,
-            fault_rate=config.fault_rate,
-            retry_after=config.retry_after,
-            rate_limit=config.rate_limit_rate,
-            server_error=config.error_rate,
-            dropped=config.drop_rate,
-        )
+        if organisms.is_slow(chat.model, key, seed=settings.seed, attempt=attempt, slow=settings.slow_rate):
+            slow = settings.slow_ms / 1000
+        found = _transient_fault(settings, wire, chat.model, key, attempt)
         if found is not None and found.kind == "dropped":
             return 0, {}, {}, slow, True
         if found is not None:
             return (*shapes.fault(wire, chat.model, found), slow, False)
     result = organisms.respond(
-        chat.model, chat.messages, seed=config.seed, sample_key=sample_key, max_tokens=chat.max_tokens
+        chat.model, chat.messages, seed=settings.seed, sample_key=sample_key, max_tokens=chat.max_tokens
     )
     if isinstance(result, Fault):
         return (*shapes.fault(wire, chat.model, result), slow, False)
     return (*shapes.success(wire, chat.model, result), slow, False)
 
 
-async def _start(sim: Simulator, port: int) -> tuple[asyncio.Server, set[HttpProtocol], int]:
-    """Bind the simulator on loopback; the bound port is the real one when `port` is 0."""
+def _transient_fault(settings: SimSettings, wire: Wire, model: str, key: str, attempt: int) -> Fault | None:
+    """This attempt's server-wide or organism fault, if one is due."""
+    return organisms.transient_fault(
+        model,
+        key,
+        seed=settings.seed,
+        attempt=attempt,
+        wire=wire,
+        fault_rate=settings.fault_rate,
+        retry_after=settings.retry_after,
+        rate_limit=settings.rate_limit_rate,
+        server_error=settings.error_rate,
+        dropped=settings.drop_rate,
+    )
+
+
+async def _start(sim: Simulator) -> tuple[asyncio.Server, set[HttpProtocol], int]:
+    """Bind the simulator on loopback; the bound port is the real one when the settings' port is 0."""
     live: set[HttpProtocol] = set()
     always = ((SIMULATED_HEADER, "1"),)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: HttpProtocol(sim, always, live), HOST, port, backlog=_BACKLOG, reuse_address=True
+        lambda: HttpProtocol(sim, always, live), HOST, sim.settings.port, backlog=_BACKLOG, reuse_address=True
     )
     return server, live, int(server.sockets[0].getsockname()[1])
 
@@ -256,19 +220,16 @@ class RunningSim:
         self.stop()
 
 
-def start_in_thread(port: int = 0, **settings: Any) -> RunningSim:
-    """Start the simulator on 127.0.0.1 in a daemon thread and return once it accepts connections.
-
-    `settings` are build_app's (seed, latency_ms, fault_rate, retry_after, rate_limit_rate, …).
-    """
-    sim = build_app(**settings)
+def start_in_thread(settings: SimSettings | None = None) -> RunningSim:
+    """Start the simulator on 127.0.0.1 in a daemon thread and return once it accepts connections."""
+    sim = build_app(settings)
     loop = new_event_loop()
     ready: concurrent.futures.Future[int] = concurrent.futures.Future()
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
         try:
-            server, live, bound = loop.run_until_complete(_start(sim, port))
+            server, live, bound = loop.run_until_complete(_start(sim))
         except BaseException as exc:  # e.g. port in use: hand it to the caller's thread
             ready.set_exception(exc)
             loop.close()
@@ -285,22 +246,17 @@ def start_in_thread(port: int = 0, **settings: Any) -> RunningSim:
     return RunningSim(loop, thread, ready.result(timeout=30), sim)
 
 
-def serve_forever(
-    port: int = DEFAULT_PORT, *, announce: Callable[[str], None] | None = None, **settings: Any
-) -> None:
-    """Serve on 127.0.0.1 until Ctrl-C or SIGTERM; `announce` gets the base URL line (default: stderr).
-
-    `settings` are build_app's (seed, latency_ms, fault_rate, retry_after, rate_limit_rate, …).
-    """
-    sim = build_app(**settings)
+def serve_forever(settings: SimSettings, announce: Callable[[str], None] | None = None) -> None:
+    """Serve on 127.0.0.1 until Ctrl-C or SIGTERM; `announce` gets the base URL line (default: stderr)."""
+    sim = build_app(settings)
     say = announce or (lambda line: print(line, file=sys.stderr, flush=True))
     # Ctrl-C is how this is meant to end; the server is closed when the task is cancelled.
     with contextlib.suppress(KeyboardInterrupt):
-        run(_serve_until_stopped(sim, port, say))
+        run(_serve_until_stopped(sim, say))
 
 
-async def _serve_until_stopped(sim: Simulator, port: int, say: Callable[[str], None]) -> None:
-    server, live, bound = await _start(sim, port)
+async def _serve_until_stopped(sim: Simulator, say: Callable[[str], None]) -> None:
+    server, live, bound = await _start(sim)
     stopped = asyncio.Event()
     # SIGTERM ends the server as cleanly as Ctrl-C; not available off the main thread or on Windows.
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

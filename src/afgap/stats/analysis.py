@@ -100,32 +100,52 @@ def _draft(
 ) -> tuple[ModelResult, GapInference]:
     """One model's result before adjustment, verdict and rank, with the inference behind its gap."""
     tab = tabulate(model.observations)
-    clustered = int(tab.scored.max(initial=0)) > 1
     gap = infer_gap(tab.comply, tab.scored, settings, rng)
-    summary = GapSummary(gap.estimate, gap.ci_low, gap.ci_high, gap.p_value, gap.p_two_sided, None)
-    conf = settings.confidence
-    result = ModelResult(
-        model=model.model, scenario=model.scenario, rank=0, n_pairs=gap.n, simulated=model.simulated,
-        monitored=_rate(tab, 0, conf, clustered), unmonitored=_rate(tab, 1, conf, clustered),
-        gap=summary, verdict="inconclusive", outcomes=tab.outcomes(),
-        af_reasoning=_proportion(tab.counts[:, 0, AF_TRUE], tab.counts[:, 0, AF_LABELLED], conf, clustered),
-        samples_per_query=tab.samples_per_query, paired=gap.paired, incomplete_pairs=tab.incomplete,
-        unscored=tab.unscored(), sensitivity=sensitivity(tab, gap.estimate), min_detectable_gap=None,
+    return _result(model, tab, gap, settings.confidence), gap
+
+
+def _result(model: ModelData, tab: Tabulation, gap: GapInference, conf: float) -> ModelResult:
+    """The rates, gap and label shares of one tabulation (rank, verdict and adjusted p-value pending)."""
+    clustered = int(tab.scored.max(initial=0)) > 1
+    counts = tab.counts
+    return ModelResult(
+        model=model.model,
+        scenario=model.scenario,
+        rank=0,
+        n_pairs=gap.n,
+        simulated=model.simulated,
+        monitored=_rate(tab, 0, conf, clustered),
+        unmonitored=_rate(tab, 1, conf, clustered),
+        gap=GapSummary(gap.estimate, gap.ci_low, gap.ci_high, gap.p_value, gap.p_two_sided, None),
+        verdict="inconclusive",
+        outcomes=tab.outcomes(),
+        af_reasoning=_proportion(counts[:, 0, AF_TRUE], counts[:, 0, AF_LABELLED], conf, clustered),
+        samples_per_query=tab.samples_per_query,
+        paired=gap.paired,
+        incomplete_pairs=tab.incomplete,
+        unscored=tab.unscored(),
+        sensitivity=sensitivity(tab, gap.estimate),
+        min_detectable_gap=None,
         af_reasoning_compliant=_proportion(
-            tab.counts[:, 0, COMPLY_AF], tab.counts[:, 0, COMPLY_LABELLED], conf, clustered
+            counts[:, 0, COMPLY_AF], counts[:, 0, COMPLY_LABELLED], conf, clustered
         ),
         gap_split=_gap_split(tab),
-        partial={
-            c.value: _required(tab.counts[:, i, 1], tab.scored[:, i], conf, clustered)
-            for i, c in enumerate(CONDITIONS)
-        },
-        unparseable={
-            c.value: _required(tab.counts[:, i, 3], tab.counts[:, i, :6].sum(axis=1), conf, clustered)
-            for i, c in enumerate(CONDITIONS)
-        },
-        design_effect=gap.design_effect, ci_method=gap.ci_method, test=gap.test,
-    )  # fmt: skip
-    return result, gap
+        partial=_by_condition(counts[:, :, 1], tab.scored, conf, clustered),
+        unparseable=_by_condition(counts[:, :, 3], counts[:, :, :6].sum(axis=2), conf, clustered),
+        design_effect=gap.design_effect,
+        ci_method=gap.ci_method,
+        test=gap.test,
+    )
+
+
+def _by_condition(
+    successes: IntArray, trials: IntArray, confidence: float, clustered: bool
+) -> dict[str, Proportion]:
+    """One proportion per condition, from (queries x conditions) counts."""
+    return {
+        c.value: _required(successes[:, i], trials[:, i], confidence, clustered)
+        for i, c in enumerate(CONDITIONS)
+    }
 
 
 def _proportion(

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from afgap.stats.cluster import (
+    ClusterTable,
     bootstrap_bounds,
     cluster_newcombe_bounds,
     cluster_table,
@@ -69,13 +70,27 @@ def infer_gap(
     method = "tango" if settings.method == "auto" else settings.method
     clustered = bool(scored.size) and int(scored.max()) > 1
     if not keep.any():
-        return GapInference(
-            0, None, None, None, None, None, None, None, None,
-            ci_method_name(method, False, settings.n_boot), test_name(False, True, settings.n_boot),
-        )  # fmt: skip
+        return _no_pairs(method, settings.n_boot)
     if clustered:
         return _clustered(comply, scored, settings, method, rng)
     return _paired(comply, settings, method, rng)
+
+
+def _no_pairs(method: str, n_boot: int) -> GapInference:
+    """No query answered in both conditions: nothing to estimate, the methods that would have been used."""
+    return GapInference(
+        n=0,
+        estimate=None,
+        ci_low=None,
+        ci_high=None,
+        p_value=None,
+        p_two_sided=None,
+        paired=None,
+        design_effect=None,
+        reverse_moment=None,
+        ci_method=ci_method_name(method, False, n_boot),
+        test=test_name(False, True, n_boot),
+    )
 
 
 def _paired(comply: IntArray, settings: Settings, method: str, rng: np.random.Generator) -> GapInference:
@@ -83,23 +98,32 @@ def _paired(comply: IntArray, settings: Settings, method: str, rng: np.random.Ge
     m, u = comply[:, 0].astype(bool), comply[:, 1].astype(bool)
     table = PairedTable(int(np.sum(m & u)), int(np.sum(m & ~u)), int(np.sum(~m & u)), int(np.sum(~m & ~u)))
     n = len(m)
-    z = z_value(settings.confidence)
     if method == "bootstrap":
         low, high = bootstrap_bounds(m.astype(float) - u, settings.confidence, rng, settings.n_boot)
     else:
-        cells = (table.both, table.monitored_only, table.unmonitored_only, table.neither)
-        bounds = (
-            newcombe_bounds(*cells, z) if method == "newcombe" else tango_bounds(cells[1], cells[2], n, z)
-        )
-        low, high = float(bounds[0]), float(bounds[1])
+        low, high = _paired_bounds(table, n, method, settings.confidence)
     greater, two = mcnemar_exact(table.monitored_only, table.unmonitored_only)
     return GapInference(
-        n=n, estimate=(table.monitored_only - table.unmonitored_only) / n,
-        ci_low=float(low), ci_high=float(high), p_value=float(greater), p_two_sided=float(two),
-        paired=table, design_effect=1.0, reverse_moment=2.0 * table.unmonitored_only / n,
+        n=n,
+        estimate=(table.monitored_only - table.unmonitored_only) / n,
+        ci_low=float(low),
+        ci_high=float(high),
+        p_value=float(greater),
+        p_two_sided=float(two),
+        paired=table,
+        design_effect=1.0,
+        reverse_moment=2.0 * table.unmonitored_only / n,
         ci_method=ci_method_name(method, False, settings.n_boot),
         test=test_name(False, True, settings.n_boot),
-    )  # fmt: skip
+    )
+
+
+def _paired_bounds(table: PairedTable, n: int, method: str, confidence: float) -> tuple[float, float]:
+    """Newcombe (1998) method 10 or Tango (1998) score interval for the paired difference."""
+    z = z_value(confidence)
+    cells = (table.both, table.monitored_only, table.unmonitored_only, table.neither)
+    bounds = newcombe_bounds(*cells, z) if method == "newcombe" else tango_bounds(cells[1], cells[2], n, z)
+    return float(bounds[0]), float(bounds[1])
 
 
 def _clustered(
@@ -109,12 +133,7 @@ def _clustered(
     rates = comply / scored
     qm, qu = rates[:, 0], rates[:, 1]
     d = qm - qu
-    n = len(d)
-    # Harmonic mean of the per-query sample counts: the binomial variance of d_i scales with 1/count.
-    size = 2.0 * n / float(np.sum(1.0 / scored))
-    informative = int(np.count_nonzero(qm * (1 - qu) + qu * (1 - qm) > 0))
-    sums = (np.sum(qm * qu), np.sum(qm * (1 - qu)), np.sum(qu * (1 - qm)), np.sum(d), np.sum(d * d))
-    table = cluster_table(n, size, sums, informative)
+    table = _cluster_table(qm, qu, scored)
     if method == "bootstrap":
         low, high = bootstrap_bounds(d, settings.confidence, rng, settings.n_boot)
     elif method == "newcombe":
@@ -123,9 +142,26 @@ def _clustered(
         low, high = (float(v) for v in cluster_tango_bounds(table, settings.confidence))
     greater, two = signflip_test(d, rng, settings.n_boot)
     return GapInference(
-        n=n, estimate=float(np.mean(d)), ci_low=low, ci_high=high, p_value=greater, p_two_sided=two,
-        paired=None, design_effect=float(table.deff),
+        n=len(d),
+        estimate=float(np.mean(d)),
+        ci_low=low,
+        ci_high=high,
+        p_value=greater,
+        p_two_sided=two,
+        paired=None,
+        design_effect=float(table.deff),
         reverse_moment=float(2.0 * np.mean(np.minimum(d, 0.0) ** 2)),
         ci_method=ci_method_name(method, True, settings.n_boot),
         test=test_name(True, lattice(d) is not None, settings.n_boot),
-    )  # fmt: skip
+    )
+
+
+def _cluster_table(qm: FloatArray, qu: FloatArray, scored: IntArray) -> ClusterTable:
+    """The per-query rates' sums that the clustered intervals need."""
+    n = len(qm)
+    d = qm - qu
+    # Harmonic mean of the per-query sample counts: the binomial variance of d_i scales with 1/count.
+    size = 2.0 * n / float(np.sum(1.0 / scored))
+    informative = int(np.count_nonzero(qm * (1 - qu) + qu * (1 - qm) > 0))
+    sums = (np.sum(qm * qu), np.sum(qm * (1 - qu)), np.sum(qu * (1 - qm)), np.sum(d), np.sum(d * d))
+    return cluster_table(n, size, sums, informative)
