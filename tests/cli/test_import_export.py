@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from afgap.store.database import open_store
+from tests.report.conftest import RATES, write_jsonl
+from tests.report.conftest import records as synthetic_records
 
 RECORD = {
     "model": "lab/m1",
@@ -94,3 +97,20 @@ def test_a_file_rejected_whole_never_creates_the_store(cli: Any, tmp_path: Path,
         result = cli("import", str(_write(tmp_path / name, records)), "--db", str(db))
         assert result.exit_code == 2 and "Traceback" not in result.stderr
         assert not db.exists()
+
+
+def test_export_and_report_examples_do_not_depend_on_arrival_order(cli: Any, tmp_path: Path) -> None:
+    """Responses arrive in a different order each run; the same content must export the same bytes."""
+    rows = synthetic_records(RATES, n_queries=12, text=lambda i: f"answer {i}")
+    shuffled = rows[:]
+    random.Random(5).shuffle(shuffled)
+    exports, pages = [], []
+    for name, batch in (("ordered", rows), ("shuffled", shuffled)):
+        db = str(tmp_path / f"{name}.sqlite")
+        assert cli("import", str(write_jsonl(tmp_path / f"{name}.jsonl", batch)), "--db", db).exit_code == 0
+        exports.append(cli("export", "--db", db).stdout)
+        page = tmp_path / f"{name}.html"
+        assert cli("report", "--db", db, "--html", str(page)).exit_code == 0
+        pages.append("\n".join(line for line in page.read_text().splitlines() if "UTC" not in line))
+    assert exports[0] == exports[1] and exports[0].count("\n") == len(rows)
+    assert pages[0] == pages[1] and "answer " in pages[0]

@@ -138,13 +138,17 @@ class Reads:
     def examples(
         self, models: Sequence[str] | None = None, classifier: str | None = None, per_outcome: int = 3
     ) -> list[StoredExample]:
-        """The first few answered responses per (model, scenario, outcome), for a report to quote."""
+        """The first few answered responses per (model, scenario, outcome), for a report to quote.
+
+        "First" in query order, not arrival order, so the same store content quotes the same examples.
+        """
         label_filter, params = _label_filter(classifier)
         where = f" AND r.model IN ({','.join('?' * len(models))})" if models else ""
         sql = f"""SELECT model, scenario, condition, query_id, query_text, text, outcome, af FROM (
                     SELECT r.model, r.scenario, r.condition, r.query_id, r.query_text, r.text, l.outcome,
                       l.af_reasoning AS af, ROW_NUMBER() OVER (
-                        PARTITION BY r.model, r.scenario, l.outcome ORDER BY r.id) AS k
+                        PARTITION BY r.model, r.scenario, l.outcome
+                        ORDER BY r.query_id, r.condition, r.sample, r.scenario_hash) AS k
                     FROM responses r JOIN labels l ON l.response_id = r.id AND {label_filter}
                     WHERE r.status = 'ok' AND r.text IS NOT NULL{where})
                   WHERE k <= ? ORDER BY model, scenario, outcome, k"""
@@ -174,12 +178,15 @@ class Reads:
         return [tuple(row) for row in self.conn.execute(sql)]
 
     def export_records(self) -> Iterator[InterchangeRecord]:
-        """Every response as an interchange record, with its preferred label."""
+        """Every response as an interchange record, with its preferred label, in cell order (the index's).
+
+        Cell order, not arrival order: two stores with the same responses export the same bytes.
+        """
         sql = """SELECT r.model, r.scenario, r.condition, r.query_id, r.sample, r.query_text, r.text,
                    r.status, r.simulated, l.outcome, l.af_reasoning
                  FROM responses r LEFT JOIN labels l ON l.response_id = r.id
                    AND l.strength = (SELECT MAX(strength) FROM labels WHERE response_id = r.id)
-                 ORDER BY r.id"""
+                 ORDER BY r.model, r.scenario, r.scenario_hash, r.query_id, r.condition, r.sample"""
         for row in self.conn.execute(sql):
             yield _interchange_record(row)
 
