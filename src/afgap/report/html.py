@@ -201,8 +201,8 @@ def _examples(models: Sequence[ModelResult], examples: Sequence[Example], multi:
     for ex in examples:
         by_row[(ex.model, ex.scenario)][ex.outcome.value].append(ex)
     parts = [
-        '<h2 id="examples">Example responses</h2><p class="muted">The first few stored responses per '
-        "outcome, shown verbatim as text (escaped; nothing in them is executed or followed).</p>"
+        '<h2 id="examples">Example responses</h2><p class="muted">The first few responses per outcome in '
+        "query order, shown verbatim as text (escaped; nothing in them is executed or followed).</p>"
     ]
     for m in models:
         groups = by_row.get((m.model, m.scenario.split("@")[0]))
