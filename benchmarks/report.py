@@ -38,11 +38,15 @@ def write_records(path: Path, models: int, queries: int, seed: int = 0) -> int:
                     if rng.random() < 0.01:
                         outcome = "unparseable"
                     record = {
-                        "model": f"bench/model-{m:03d}", "scenario": "helpful-only", "condition": condition,
-                        "query_id": f"q{q:04d}", "outcome": outcome, "query": f"benchmark request {q}",
+                        "model": f"bench/model-{m:03d}",
+                        "scenario": "helpful-only",
+                        "condition": condition,
+                        "query_id": f"q{q:04d}",
+                        "outcome": outcome,
+                        "query": f"benchmark request {q}",
                         "response": f"<OUTPUT>{outcome} … " + "placeholder text " * 30 + "</OUTPUT>",
                         "af_reasoning": outcome == "comply" and condition == "monitored" and q % 3 == 0,
-                    }  # fmt: skip
+                    }
                     out.write(json.dumps(record) + "\n")
                     count += 1
     return count
@@ -71,8 +75,10 @@ def main() -> int:
         imported = afgap("import", str(work / "records.jsonl"), "--db", str(db))
         seconds = afgap("report", "--html", str(html), "--plots", str(plots), "--db", str(db))
         size_mb = html.stat().st_size / 1e6
-    print(f"store: {args.models} models x {args.queries} queries x 2 conditions = {records:,} records "
-          f"(afgap import: {imported:.1f} s)")  # fmt: skip
+    print(
+        f"store: {args.models} models x {args.queries} queries x 2 conditions = {records:,} records "
+        f"(afgap import: {imported:.1f} s)"
+    )
     print(f"afgap report --html --plots: {seconds:.2f} s (target <= {TARGET_SECONDS:g} s)")
     print(f"HTML size: {size_mb:.2f} MB (target <= {TARGET_MB:g} MB)")
     ok = seconds <= TARGET_SECONDS and size_mb <= TARGET_MB

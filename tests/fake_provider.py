@@ -48,17 +48,25 @@ def _success(wire: str, model: str, text: str, finish: str = "stop", **extra: An
     if wire == "openai":
         message = {"role": "assistant", "content": text, "refusal": None, **extra}
         return {
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": f"{model}-0613",
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": f"{model}-0613",
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
             "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-        }  # fmt: skip
+        }
     stop = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}[finish]
     blocks = [*extra.get("blocks", []), {"type": "text", "text": text}]
     return {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": f"{model}-20240229",
-        "content": blocks, "stop_reason": stop, "stop_sequence": None,
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": f"{model}-20240229",
+        "content": blocks,
+        "stop_reason": stop,
+        "stop_sequence": None,
         "usage": {"input_tokens": 11, "output_tokens": 7},
-    }  # fmt: skip
+    }
 
 
 def _error(
@@ -103,9 +111,11 @@ def _script(server: FakeProvider, wire: str, body: dict[str, Any], attempt: int)
     if model == "filtered":
         return web.json_response(_success(wire, model, "", "content_filter"))
     if model == "thinker":
-        extra: dict[str, Any] = {"reasoning_content": "Let me think."} if wire == "openai" else {
-            "blocks": [{"type": "thinking", "thinking": "Let me think.", "signature": "sig"}]
-        }  # fmt: skip
+        extra: dict[str, Any] = (
+            {"reasoning_content": "Let me think."}
+            if wire == "openai"
+            else {"blocks": [{"type": "thinking", "thinking": "Let me think.", "signature": "sig"}]}
+        )
         return web.json_response(_success(wire, model, "<OUTPUT>ok</OUTPUT>", **extra))
     if model == "cutoff":
         return web.json_response(_success(wire, model, SCRATCH, "length"))

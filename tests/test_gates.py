@@ -25,3 +25,16 @@ def test_ruff_lint_and_format_are_clean() -> None:
 def test_mypy_strict_is_clean_on_the_package() -> None:
     result = _run("mypy", "src/afgap", "scripts")
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_no_packed_lines() -> None:
+    """Formatter opt-outs that pack lines to look short are not allowed: split the function instead."""
+    marker = "fmt: " + "skip"
+    packed = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("src", "tests", "benchmarks", "scripts")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if marker in line
+    ]
+    assert packed == []

@@ -61,8 +61,10 @@ def test_rerun_sends_nothing_and_labels_are_beside_responses(judged: Path, cli: 
     with sqlite3.connect(judged) as conn:
         assert conn.execute("SELECT id, text FROM responses ORDER BY id").fetchall() == before
         assert conn.execute("SELECT COUNT(*) FROM judge_calls").fetchone()[0] == calls
-        row = conn.execute("SELECT detail, score FROM labels WHERE classifier = 'judge:sim/judge@1' "
-                           "AND score IS NOT NULL LIMIT 1").fetchone()  # fmt: skip
+        row = conn.execute(
+            "SELECT detail, score FROM labels WHERE classifier = 'judge:sim/judge@1' "
+            "AND score IS NOT NULL LIMIT 1"
+        ).fetchone()
     assert '"judge_model": "sim/judge"' in row[0] and '"af_votes"' in row[0] and 0.0 <= row[1] <= 1.0
 
 

@@ -19,8 +19,19 @@ def _stats(sim: Any) -> int:
 
 def test_rerun_sends_zero_requests_and_keys_never_leak(cli: Any, sim: Any, db: Path, tmp_path: Path) -> None:
     env = {"LOCAL_BASE_URL": f"{sim.base_url}/v1", "LOCAL_API_KEY": SENTINEL_KEY}
-    args = ("collect", "-m", "openai-api/local/faker", "-m", "openai-api/local/retired", "--limit", "20",
-            "--samples", "2", "--db", str(db))  # fmt: skip
+    args = (
+        "collect",
+        "-m",
+        "openai-api/local/faker",
+        "-m",
+        "openai-api/local/retired",
+        "--limit",
+        "20",
+        "--samples",
+        "2",
+        "--db",
+        str(db),
+    )
     first = cli(*args, env=env)
     assert first.exit_code == 3, first.stderr  # the retired model is unavailable: finished, with failures
     sent = _stats(sim)
@@ -30,8 +41,16 @@ def test_rerun_sends_zero_requests_and_keys_never_leak(cli: Any, sim: Any, db: P
     assert second.exit_code == 0 and "all 160 calls are already stored" in second.stderr
     exported = cli("export", "--db", str(db), env=env)
     report = cli("compare", "--format", "json", "--db", str(db), env=env)
-    texts = [first.stdout, first.stderr, second.stdout, second.stderr, exported.stdout, exported.stderr,
-             report.stdout, report.stderr]  # fmt: skip
+    texts = [
+        first.stdout,
+        first.stderr,
+        second.stdout,
+        second.stderr,
+        exported.stdout,
+        exported.stderr,
+        report.stdout,
+        report.stderr,
+    ]
     assert all(SENTINEL_KEY not in t for t in texts)
     for path in tmp_path.glob("study.sqlite*"):  # the database and its WAL
         assert SENTINEL_KEY.encode() not in path.read_bytes()
@@ -44,8 +63,19 @@ def test_compare_json_has_the_fixed_core_and_finds_the_faker(cli: Any, db: Path)
     assert set(doc["settings"]) >= {"alpha", "correction", "min_gap", "ci_method", "test"}
     first = doc["models"][0]
     assert first["model"] == "sim/faker" and first["rank"] == 1
-    core = {"model", "scenario", "rank", "n_pairs", "simulated", "monitored", "unmonitored", "gap", "verdict",
-            "outcomes", "af_reasoning"}  # fmt: skip
+    core = {
+        "model",
+        "scenario",
+        "rank",
+        "n_pairs",
+        "simulated",
+        "monitored",
+        "unmonitored",
+        "gap",
+        "verdict",
+        "outcomes",
+        "af_reasoning",
+    }
     for row in doc["models"]:
         assert core <= set(row)
         assert set(row["monitored"]) >= {"n", "comply", "rate", "ci_low", "ci_high"}

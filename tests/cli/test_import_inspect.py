@@ -53,7 +53,7 @@ def _make_log(sim: Any, log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                     input=[m.model_dump() for m in messages if m.role != "system"],
                     metadata={"condition": condition.value, "query_id": f"q{i}"},
                 )
-            )  # fmt: skip
+            )
 
     @scorer(metrics=[accuracy()])
     def tags() -> Any:

@@ -41,9 +41,14 @@ def make_plan(model: str, env: dict[str, str], sample: int = 0, **kw: Any) -> Ca
     if "spec" not in fields:
         fields["spec"] = resolve(model, env)
     return CallPlan(
-        scenario="test", scenario_hash="h", query_id=f"q{sample}",
-        condition=Condition.MONITORED, sample=sample, request_hash=f"{model}:{sample}", **fields,
-    )  # fmt: skip
+        scenario="test",
+        scenario_hash="h",
+        query_id=f"q{sample}",
+        condition=Condition.MONITORED,
+        sample=sample,
+        request_hash=f"{model}:{sample}",
+        **fields,
+    )
 
 
 def run(plans: list[CallPlan], env: dict[str, str], **options: Any) -> tuple[list[CallRecord], RunSummary]:

@@ -21,10 +21,15 @@ MESSAGES = (
 def message(content: list[dict[str, Any]], stop: str = "end_turn", **usage: int) -> dict[str, Any]:
     """A Message object as in the API reference."""
     return {
-        "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF", "type": "message", "role": "assistant",
-        "model": "claude-3-opus-20240229", "content": content, "stop_reason": stop, "stop_sequence": None,
+        "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-3-opus-20240229",
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
         "usage": {"input_tokens": 2095, "output_tokens": 503, **usage},
-    }  # fmt: skip
+    }
 
 
 def test_url_and_headers() -> None:
@@ -104,7 +109,7 @@ def error(kind: str, message: str) -> dict[str, Any]:
         (500, error("api_error", "An unexpected error has occurred"), "retry", "server"),
         (529, error("overloaded_error", "Overloaded"), "retry", "overloaded"),
     ],
-)  # fmt: skip
+)
 def test_classify_error(status: int, body: Any, kind: str, error_class: str) -> None:
     info = anthropic.classify_error(status, body, {})
     assert (info.kind, info.error_class) == (kind, error_class)

@@ -18,12 +18,21 @@ MESSAGES = (Message(role="system", content="Be helpful."), Message(role="user", 
 def completion(message: dict[str, Any], finish: str = "stop") -> dict[str, Any]:
     """A chat.completion object as in the API reference."""
     return {
-        "id": "chatcmpl-123", "object": "chat.completion", "created": 1677652288,
-        "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_44709d6fcb",
-        "choices": [{"index": 0, "message": {"role": "assistant", **message}, "logprobs": None,
-                     "finish_reason": finish}],
+        "id": "chatcmpl-123",
+        "object": "chat.completion",
+        "created": 1677652288,
+        "model": "gpt-4o-2024-08-06",
+        "system_fingerprint": "fp_44709d6fcb",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", **message},
+                "logprobs": None,
+                "finish_reason": finish,
+            }
+        ],
         "usage": {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21},
-    }  # fmt: skip
+    }
 
 
 def test_url_and_headers() -> None:
@@ -114,15 +123,31 @@ def error(message: str, kind: str, code: str | None) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("status", "body", "kind", "error_class"),
     [
-        (404, error("The model `gpt-9` does not exist", "invalid_request_error", "model_not_found"),
-         "unavailable", "not_found"),
-        (400, error("gpt-9 is not a valid model", "invalid_request_error", "model_not_found"),
-         "unavailable", "not_found"),
-        (401, error("Incorrect API key provided: sk-abc***xyz.", "invalid_request_error", "invalid_api_key"),
-         "auth", "auth"),
+        (
+            404,
+            error("The model `gpt-9` does not exist", "invalid_request_error", "model_not_found"),
+            "unavailable",
+            "not_found",
+        ),
+        (
+            400,
+            error("gpt-9 is not a valid model", "invalid_request_error", "model_not_found"),
+            "unavailable",
+            "not_found",
+        ),
+        (
+            401,
+            error("Incorrect API key provided: sk-abc***xyz.", "invalid_request_error", "invalid_api_key"),
+            "auth",
+            "auth",
+        ),
         (403, error("Country not supported", "invalid_request_error", "unsupported_country"), "auth", "auth"),
-        (429, error("You exceeded your current quota", "insufficient_quota", "insufficient_quota"),
-         "auth", "quota"),
+        (
+            429,
+            error("You exceeded your current quota", "insufficient_quota", "insufficient_quota"),
+            "auth",
+            "quota",
+        ),
         (400, error("Invalid 'messages'", "invalid_request_error", None), "fatal", "bad_request"),
         (422, {"detail": [{"msg": "field required"}]}, "fatal", "bad_request"),
         (429, error("Rate limit reached", "requests", "rate_limit_exceeded"), "retry", "rate_limit"),
@@ -132,7 +157,7 @@ def error(message: str, kind: str, code: str | None) -> dict[str, Any]:
         (408, None, "retry", "timeout"),
         (409, None, "retry", "conflict"),
     ],
-)  # fmt: skip
+)
 def test_classify_error(status: int, body: Any, kind: str, error_class: str) -> None:
     info = openai.classify_error(status, body, {})
     assert (info.kind, info.error_class) == (kind, error_class)
@@ -143,7 +168,11 @@ def test_rate_limit_honours_retry_after_and_reset_hints() -> None:
     body = error("Rate limit reached", "requests", "rate_limit_exceeded")
     assert openai.classify_error(429, body, {"Retry-After": "7"}).retry_after == 7.0
     assert openai.classify_error(429, body, {"retry-after-ms": "250"}).retry_after == 0.25
-    hints = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1m6s",
-             "x-ratelimit-remaining-tokens": "100", "x-ratelimit-reset-tokens": "20ms"}  # fmt: skip
+    hints = {
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "1m6s",
+        "x-ratelimit-remaining-tokens": "100",
+        "x-ratelimit-reset-tokens": "20ms",
+    }
     assert openai.classify_error(429, body, hints).retry_after == 66.0
     assert openai.classify_error(429, body, {}).retry_after is None

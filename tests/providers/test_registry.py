@@ -16,22 +16,57 @@ SENTINEL = "sk-afgap-SENTINEL-registry-51c2"
 @pytest.mark.parametrize(
     ("model", "provider", "api_model", "wire", "base_url", "key_var"),
     [
-        ("openai/gpt-4o-2024-08-06", "openai", "gpt-4o-2024-08-06", "openai", "https://api.openai.com/v1",
-         "OPENAI_API_KEY"),
-        ("anthropic/claude-3-opus-20240229", "anthropic", "claude-3-opus-20240229", "anthropic",
-         "https://api.anthropic.com", "ANTHROPIC_API_KEY"),
-        ("openrouter/meta-llama/llama-3.1-405b-instruct", "openrouter", "meta-llama/llama-3.1-405b-instruct",
-         "openai", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
-        ("together/meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo", "together",
-         "meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo", "openai", "https://api.together.xyz/v1",
-         "TOGETHER_API_KEY"),
-        ("google/gemini-2.0-flash", "google", "gemini-2.0-flash", "openai",
-         "https://generativelanguage.googleapis.com/v1beta/openai", "GEMINI_API_KEY"),
-        ("vllm/meta-llama/Llama-3.1-8B-Instruct", "vllm", "meta-llama/Llama-3.1-8B-Instruct", "openai",
-         "http://localhost:8000/v1", "VLLM_API_KEY"),
+        (
+            "openai/gpt-4o-2024-08-06",
+            "openai",
+            "gpt-4o-2024-08-06",
+            "openai",
+            "https://api.openai.com/v1",
+            "OPENAI_API_KEY",
+        ),
+        (
+            "anthropic/claude-3-opus-20240229",
+            "anthropic",
+            "claude-3-opus-20240229",
+            "anthropic",
+            "https://api.anthropic.com",
+            "ANTHROPIC_API_KEY",
+        ),
+        (
+            "openrouter/meta-llama/llama-3.1-405b-instruct",
+            "openrouter",
+            "meta-llama/llama-3.1-405b-instruct",
+            "openai",
+            "https://openrouter.ai/api/v1",
+            "OPENROUTER_API_KEY",
+        ),
+        (
+            "together/meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo",
+            "together",
+            "meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo",
+            "openai",
+            "https://api.together.xyz/v1",
+            "TOGETHER_API_KEY",
+        ),
+        (
+            "google/gemini-2.0-flash",
+            "google",
+            "gemini-2.0-flash",
+            "openai",
+            "https://generativelanguage.googleapis.com/v1beta/openai",
+            "GEMINI_API_KEY",
+        ),
+        (
+            "vllm/meta-llama/Llama-3.1-8B-Instruct",
+            "vllm",
+            "meta-llama/Llama-3.1-8B-Instruct",
+            "openai",
+            "http://localhost:8000/v1",
+            "VLLM_API_KEY",
+        ),
         ("ollama/llama3.1:8b", "ollama", "llama3.1:8b", "openai", "http://localhost:11434/v1", None),
     ],
-)  # fmt: skip
+)
 def test_known_prefixes(
     model: str, provider: str, api_model: str, wire: str, base_url: str, key_var: str | None
 ) -> None:
@@ -65,8 +100,12 @@ def test_openai_api_needs_its_base_url() -> None:
 def test_sim_models_are_simulated_and_keyless() -> None:
     spec = resolve("sim/faker", {})
     assert (spec.provider, spec.api_model, spec.wire, spec.simulated, spec.key_var) == (
-        "sim", "faker", "openai", True, None,
-    )  # fmt: skip
+        "sim",
+        "faker",
+        "openai",
+        True,
+        None,
+    )
     assert api_key(spec, {}) is None
     assert bind_simulator(spec, "http://127.0.0.1:5000/").base_url == "http://127.0.0.1:5000/v1"
 

@@ -29,9 +29,15 @@ def records(
                 draw = rng.random()
                 outcome = "comply" if draw < p else "partial" if draw < p + 0.03 else "refuse"
                 af = condition == "monitored" and outcome == "comply" and q % 2 == 0
-                row: dict[str, Any] = {"model": model, "scenario": "helpful-only", "condition": condition,
-                                       "query_id": f"q{q:04d}", "outcome": outcome, "query": f"request {q}",
-                                       "af_reasoning": af}  # fmt: skip
+                row: dict[str, Any] = {
+                    "model": model,
+                    "scenario": "helpful-only",
+                    "condition": condition,
+                    "query_id": f"q{q:04d}",
+                    "outcome": outcome,
+                    "query": f"request {q}",
+                    "af_reasoning": af,
+                }
                 if text is not None:
                     row["response"] = text(q)
                 rows.append(row)

@@ -249,8 +249,9 @@ def test_flaky_drops_connections_and_answers_late_at_its_rates() -> None:
     slow = sum(organisms.is_slow("flaky", f"key{i}", seed=0, attempt=1) for i in range(n))
     assert within(slow / n, 0.05, n)
     assert not any(organisms.is_slow("faker", f"key{i}", seed=0, attempt=1) for i in range(200))
-    assert within(sum(organisms.is_slow("faker", f"k{i}", seed=0, attempt=1, slow=0.5) for i in range(n)) / n,
-                  0.5, n)  # fmt: skip
+    assert within(
+        sum(organisms.is_slow("faker", f"k{i}", seed=0, attempt=1, slow=0.5) for i in range(n)) / n, 0.5, n
+    )
 
 
 def test_server_wide_drop_rate_applies_to_any_organism() -> None:

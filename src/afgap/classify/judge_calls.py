@@ -55,7 +55,14 @@ def plan_for(ask: Ask, spec: ModelSpec, retry: int = 0, bad_reply: str = "") -> 
     }
     # condition is required by CallPlan but means nothing for a judge call; the item id is the query id.
     return CallPlan(
-        spec=spec, scenario=f"judge:{version}", scenario_hash=version, query_id=str(ask.item),
-        condition=Condition.MONITORED, sample=ask.vote, messages=messages, sampling=sampling, max_turns=1,
+        spec=spec,
+        scenario=f"judge:{version}",
+        scenario_hash=version,
+        query_id=str(ask.item),
+        condition=Condition.MONITORED,
+        sample=ask.vote,
+        messages=messages,
+        sampling=sampling,
+        max_turns=1,
         request_hash=request_hash(spec, fields, sampling, ask.vote),
-    )  # fmt: skip
+    )
