@@ -80,9 +80,13 @@ def _error(
 
 
 def _script(server: FakeProvider, wire: str, body: dict[str, Any], attempt: int) -> web.Response:
-    """The behaviour for this request, by model name."""
-    model, messages = body["model"], body["messages"]
-    last = messages[-1]
+    """The behaviour for this request, by model name: its scripted failure if it has one, else a reply."""
+    failure = _failure(server, wire, body["model"], attempt)
+    return failure if failure is not None else _reply(wire, body["model"], body["messages"])
+
+
+def _failure(server: FakeProvider, wire: str, model: str, attempt: int) -> web.Response | None:
+    """The error status or unusable response this model is scripted to give on this attempt, if any."""
     if model == "retired":
         return _error(wire, 404, "not_found_error", f"model: {model}", "model_not_found")
     if model == "denied":
@@ -104,6 +108,11 @@ def _script(server: FakeProvider, wire: str, body: dict[str, Any], attempt: int)
         return web.Response(status=307, headers={"location": "http://127.0.0.1:9/elsewhere"})
     if model == "garbage":
         return web.Response(text="<html>bad gateway</html>", status=200)
+    return None
+
+
+def _reply(wire: str, model: str, messages: list[dict[str, Any]]) -> web.Response:
+    """A 200 completion, shaped by the model name and the conversation so far."""
     if model == "marked":
         return web.json_response(
             _success(wire, model, "<OUTPUT>ok</OUTPUT>"), headers={"x-afgap-simulated": "1"}
@@ -123,7 +132,7 @@ def _script(server: FakeProvider, wire: str, body: dict[str, Any], attempt: int)
         nexts = sum(1 for m in messages if m["role"] == "user" and m["content"] == "<NEXT/>")
         done = model == "steps" and nexts >= 1
         return web.json_response(_success(wire, model, "<OUTPUT>done</OUTPUT>" if done else SCRATCH))
-    if last["role"] == "assistant":
+    if messages[-1]["role"] == "assistant":
         # Anthropic prefill: the reply continues the assistant's partial turn.
         return web.json_response(_success(wire, model, "OUTPUT>prefilled</OUTPUT>"))
     return web.json_response(_success(wire, model, "<OUTPUT>ok</OUTPUT>"))
