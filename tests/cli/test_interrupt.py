@@ -39,13 +39,16 @@ def _collect(db: Path, sim: Any, capture: bool = False) -> subprocess.Popen[str]
 
 
 def _rows(db: Path) -> tuple[int, int]:
-    """(responses stored, distinct cells): equal when nothing is duplicated."""
+    """(responses stored, distinct cells): equal when nothing is duplicated.
+
+    One statement, so one snapshot: a killed collect's writer child may still be draining its
+    last batch, and two separate counts could straddle that commit.
+    """
     with sqlite3.connect(db) as conn:
-        total = conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-        cells = conn.execute(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT model, scenario_hash, query_id, condition, sample "
-            "FROM responses)"
-        ).fetchone()[0]
+        total, cells = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT model || char(0) || scenario_hash || char(0) || query_id "
+            "|| char(0) || condition || char(0) || sample) FROM responses"
+        ).fetchone()
     return int(total), int(cells)
 
 
