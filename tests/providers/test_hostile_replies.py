@@ -9,7 +9,7 @@ import pytest
 
 from afgap.engine import wirejson
 from afgap.providers import anthropic, openai
-from afgap.providers.wire import clean_text, classify_status, optional_count
+from afgap.providers.wire import classify_status, clean_text, optional_count
 
 OPENAI_REPLY = (
     b'{"model": "m\\ud800", "choices": [{"finish_reason": "st\\u0000op", "message": {"role": "assistant",'
