@@ -111,8 +111,22 @@ def _failure(server: FakeProvider, wire: str, model: str, attempt: int) -> web.R
     return None
 
 
+def _hostile(wire: str, model: str) -> web.Response:
+    """A 200 reply no store takes as it is: a lone surrogate in the text, or a count of 1e999 tokens."""
+    if model == "surrogate":
+        raw = json.dumps(_success(wire, model, "<OUTPUT>\ud800ok\u0000</OUTPUT>"))  # escaped: valid JSON
+    else:
+        field = "completion_tokens" if wire == "openai" else "output_tokens"
+        raw = json.dumps(_success(wire, model, "<OUTPUT>ok</OUTPUT>")).replace(
+            f'"{field}": 7', f'"{field}": 1e999'
+        )
+    return web.Response(text=raw, content_type="application/json")
+
+
 def _reply(wire: str, model: str, messages: list[dict[str, Any]]) -> web.Response:
     """A 200 completion, shaped by the model name and the conversation so far."""
+    if model in ("surrogate", "huge"):
+        return _hostile(wire, model)
     if model == "marked":
         return web.json_response(
             _success(wire, model, "<OUTPUT>ok</OUTPUT>"), headers={"x-afgap-simulated": "1"}

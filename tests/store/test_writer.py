@@ -113,3 +113,35 @@ def test_the_child_imports_this_afgap_whatever_put_it_on_the_path(monkeypatch: p
     first, *rest = _same_afgap_env()["PYTHONPATH"].split(os.pathsep)
     assert (Path(first) / "afgap" / "__init__.py").resolve() == Path(afgap.__file__).resolve()
     assert rest == ["/somewhere/else"]
+
+
+def test_an_unwritable_row_becomes_an_error_row_and_the_rest_of_its_batch_is_committed(
+    tmp_path: Path,
+) -> None:
+    plans = _plans(2)  # two queries, both conditions
+    bad_text = CallRecord(plan=plans[0], status="ok", messages_sent=plans[0].messages, text="a\ud800b")
+    bad_count = CallRecord(
+        plan=plans[1], status="ok", messages_sent=plans[1].messages, text=ANSWER, tokens_out=2**70
+    )
+    good = [CallRecord(plan=p, status="ok", messages_sent=p.messages, text=ANSWER) for p in plans[2:]]
+    with open_store(tmp_path / "u.sqlite") as store:
+        writer = Writer(store, store.start_run("t", {}), {})
+        for record in [bad_text, *good, bad_count]:
+            writer.add(record)
+        writer.close()  # one batch; before, the child died and took all of it with it
+    with sqlite3.connect(tmp_path / "u.sqlite") as conn:
+        rows = dict(
+            conn.execute("SELECT request_hash, status || ' ' || coalesce(error_class, '') FROM responses")
+        )
+        messages = [m for (m,) in conn.execute("SELECT error_message FROM responses WHERE status = 'error'")]
+    assert rows == {
+        plans[0].request_hash: "error unstorable",
+        plans[1].request_hash: "error unstorable",
+        plans[2].request_hash: "ok ",
+        plans[3].request_hash: "ok ",
+    }
+    assert sorted(messages) == [
+        "the store rejected this reply: OverflowError: Python int too large to convert to SQLite INTEGER",
+        "the store rejected this reply: UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800'"
+        " in position 1: surrogates not allowed",
+    ]

@@ -12,6 +12,7 @@ from afgap.providers.wire import (
     ErrorInfo,
     MalformedResponse,
     classify_status,
+    clean_text,
     error_fields,
     one_line,
     optional_count,
@@ -77,8 +78,8 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
             optional_count(usage.get("cache_read_input_tokens")) or 0
         )
     return Completion(
-        text=text,
-        reasoning=thinking or None,
+        text=clean_text(text),
+        reasoning=clean_text(thinking) or None,
         provider_model=optional_text(body.get("model")),
         finish_reason=optional_text(body.get("stop_reason")),
         tokens_in=tokens_in,

@@ -13,6 +13,7 @@ from afgap.providers.wire import (
     ErrorInfo,
     MalformedResponse,
     classify_status,
+    clean_text,
     error_fields,
     one_line,
     optional_count,
@@ -67,8 +68,8 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
     if not isinstance(usage, Mapping):
         usage = {}
     return Completion(
-        text=_text(message.get("content")) or (refusal if isinstance(refusal, str) else ""),
-        reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
+        text=clean_text(_text(message.get("content")) or (refusal if isinstance(refusal, str) else "")),
+        reasoning=clean_text(reasoning) if isinstance(reasoning, str) and reasoning else None,
         provider_model=optional_text(body.get("model")),
         finish_reason=optional_text(finish),
         tokens_in=optional_count(usage.get("prompt_tokens")),

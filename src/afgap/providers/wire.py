@@ -7,6 +7,7 @@ looking at their own error bodies.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -78,19 +79,39 @@ class WireFormat(Protocol):
     def classify_error(self, status: int, body: Any, headers: Mapping[str, str]) -> ErrorInfo: ...
 
 
+# What no stored text may hold: a lone surrogate (JSON allows "\\ud800"; UTF-8, hence SQLite, cannot
+# encode it) and NUL (C tools reading the store stop at it). Paired surrogates never reach a str: the
+# JSON parser joins them into one character.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+# Larger counts are not exact in a JSON number (a double), and no reply is that long.
+_MAX_COUNT = 2**53
+
+
+def clean_text(text: str) -> str:
+    """`text` with every lone surrogate and NUL replaced by U+FFFD, so any store or renderer takes it."""
+    if text.isascii() and "\x00" not in text:  # the common case: isascii is O(1) in CPython
+        return text
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
 def optional_text(value: Any) -> str | None:
-    """A reply's string metadata (model id, finish reason), or None when absent or not a string."""
-    return value if isinstance(value, str) else None
+    """A reply's string metadata (model id, finish reason), cleaned; None when absent or not a string."""
+    return clean_text(value) if isinstance(value, str) else None
 
 
 def optional_count(value: Any) -> int | None:
-    """A token count: a non-negative integer (12.0 counts as 12), else None, i.e. unknown.
+    """A token count: a non-negative integer up to 2**53 (12.0 counts as 12), else None, i.e. unknown.
 
-    Odd usage fields never cost the answer: the reply is kept and its tokens are unknown.
+    Odd usage fields (1e999 parses as infinity, NaN, -3, 2.5, "7") never cost the answer: the reply is
+    kept and its tokens are unknown.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if value < 0 or value != int(value):
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        return None
+    if not 0 <= value <= _MAX_COUNT:
         return None
     return int(value)
 
@@ -116,8 +137,8 @@ def classify_status(status: int, code: str | None, message: str, headers: Mappin
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace and cut to `limit` characters, so an error fits one log line."""
-    flat = " ".join(text.split())
+    """Collapse whitespace and cut to `limit` characters, so an error fits one log line (and any store)."""
+    flat = " ".join(clean_text(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
