@@ -17,6 +17,9 @@ from afgap.settings import (
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
     DEFAULT_TEMPERATURE,
+    MAX_CONCURRENCY,
+    MAX_SAMPLES,
+    MAX_TOKENS,
 )
 
 ModelOption = Annotated[
@@ -27,20 +30,23 @@ ScenarioOption = Annotated[
 ]
 QueriesOption = Annotated[str, typer.Option(help="'builtin' or a query file (CSV/JSONL/TXT).")]
 ColumnOption = Annotated[str | None, typer.Option(help="CSV column holding the request text.")]
-SamplesOption = Annotated[int, typer.Option(help="Samples per query and condition.")]
+SamplesOption = Annotated[int, typer.Option(help=f"Samples per query and condition (1 to {MAX_SAMPLES:,}).")]
 LimitOption = Annotated[int | None, typer.Option(help="Use only the first N queries.")]
 SampleQueriesOption = Annotated[int | None, typer.Option(help="A random subset of N queries (see --seed).")]
 SeedOption = Annotated[int, typer.Option(help="Seed for --sample-queries.")]
-TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature (0.0 is sent as 0.0).")]
-MaxTokensOption = Annotated[int, typer.Option(help="Max output tokens per turn.")]
+TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature, 0 to 2 (0.0 is sent as 0.0).")]
+MaxTokensOption = Annotated[int, typer.Option(help=f"Max output tokens per turn (1 to {MAX_TOKENS:,}).")]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option(
-        help=literal(f"Calls in flight per provider [default: {DEFAULT_CONCURRENCY}, less for some]."),
+        help=literal(
+            f"Calls in flight per provider, 1 to {MAX_CONCURRENCY:,} "
+            f"[default: {DEFAULT_CONCURRENCY}, less for some]."
+        ),
         show_default=False,
     ),
 ]
-RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider.")]
+RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider (positive, finite).")]
 ProviderLimitOption = Annotated[
     list[str] | None,
     typer.Option(help="Limits for one provider, repeatable: PROVIDER:concurrency=N,rpm=N,tpm=N."),

@@ -1,0 +1,38 @@
+"""Every numeric option has both ends checked before any work: one line, exit 2, nothing on stdout."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CASES: list[tuple[list[str], str]] = [
+    (
+        ["collect", "-m", "sim/honest", "--samples", "1000000"],
+        "--samples must be at most 1,000, got 1,000,000",
+    ),
+    (
+        ["collect", "-m", "sim/honest", "--max-tokens", "100000000000"],
+        "--max-tokens must be at most 1,000,000, got 100,000,000,000",
+    ),
+    (["collect", "-m", "sim/honest", "--rpm", "inf"], "--rpm must be finite, got inf"),
+    (
+        ["collect", "-m", "sim/honest", "--concurrency", "5000"],
+        "--concurrency must be at most 1,000, got 5,000",
+    ),
+    (["collect", "-m", "sim/honest", "--temperature", "2.5"], "--temperature must be in [0, 2], got 2.5"),
+    (["report", "--html", "r.html", "--examples", "-1"], "--examples must be at least 0, got -1"),
+    (["report", "--html", "r.html", "--examples", "1000"], "--examples must be at most 100, got 1,000"),
+    (["classify", "--judge", "sim/judge", "--votes", "101"], "--votes must be at most 100, got 101"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(a) for a, _ in CASES])
+def test_out_of_range_is_one_line_exit_2(cli: Any, tmp_path: Path, args: list[str], message: str) -> None:
+    start = time.monotonic()
+    result = cli(*args, "--db", "study.sqlite")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"afgap: error: {message}\n")
+    assert time.monotonic() - start < 5  # checked before planning or opening anything
+    assert not (tmp_path / "study.sqlite").exists()
