@@ -29,6 +29,33 @@ CASES: list[tuple[list[str], str]] = [
 ]
 
 
+RECORD = '{"model": "m", "scenario": "s", "query_id": "q", "condition": "monitored", "outcome": "comply", '
+IMPORTS: list[tuple[bytes, str]] = [
+    (
+        (RECORD + '"sample": 100000000000000000000}\n').encode(),
+        "rows.jsonl:1: field 'sample': Input should be less than or equal to 1000000 "
+        "(got 100000000000000000000)",
+    ),
+    (
+        (RECORD + '"sample": 1e30}\n').encode(),
+        "rows.jsonl:1: field 'sample': Unable to parse input string as an integer, "
+        "exceeded maximum size (got 1e+30)",
+    ),
+    (
+        b'\xff{"model": "m"}\n',
+        "rows.jsonl:1: not valid UTF-8 (byte 0xff at column 1); save the file as UTF-8",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), IMPORTS)
+def test_bad_import_names_its_line(cli: Any, tmp_path: Path, data: bytes, message: str) -> None:
+    (tmp_path / "rows.jsonl").write_bytes(data)
+    result = cli("import", "rows.jsonl", "--db", "study.sqlite")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"afgap: error: {message}\n")
+    assert not (tmp_path / "study.sqlite").exists()
+
+
 @pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(a) for a, _ in CASES])
 def test_out_of_range_is_one_line_exit_2(cli: Any, tmp_path: Path, args: list[str], message: str) -> None:
     start = time.monotonic()
