@@ -54,6 +54,9 @@ MAX_TOKENS = 1_000_000
 MAX_CONCURRENCY = 1000
 MAX_VOTES = 100
 MAX_EXAMPLES = 100
+# Seconds one attempt may take before it is abandoned and retried: long replies at max tokens take minutes.
+DEFAULT_TIMEOUT_S = 600.0
+MAX_TIMEOUT_S = 3600.0
 
 
 def db_path(flag: str | None, env: Mapping[str, str] | None = None) -> Path:
@@ -65,4 +68,10 @@ def db_path(flag: str | None, env: Mapping[str, str] | None = None) -> Path:
 def check_at_most(flag: str, value: float, most: float) -> None:
     """Refuse `value` above `most` (or not finite) as bad input naming `flag`; the one upper-bound check."""
     if not value <= most:  # `not <=`: NaN fails too
-        raise InputError(f"{flag} must be at most {most:,}, got {value:,}")
+        raise InputError(f"{flag} must be at most {_plain(most)}, got {_plain(value)}")
+
+
+def _plain(number: float) -> str:
+    """`3,600` rather than `3,600.0`: a whole float reads as the integer the user typed."""
+    whole = isinstance(number, float) and number.is_integer()
+    return f"{int(number) if whole else number:,}"

@@ -22,6 +22,14 @@ CASES: list[tuple[list[str], str]] = [
         ["collect", "-m", "sim/honest", "--concurrency", "5000"],
         "--concurrency must be at most 1,000, got 5,000",
     ),
+    (
+        ["collect", "-m", "sim/honest", "--timeout", "0"],
+        "--timeout must be a positive number of seconds, got 0",
+    ),
+    (
+        ["collect", "-m", "sim/honest", "--timeout", "1e9"],
+        "--timeout must be at most 3,600, got 1,000,000,000",
+    ),
     (["collect", "-m", "sim/honest", "--temperature", "2.5"], "--temperature must be in [0, 2], got 2.5"),
     (["report", "--html", "r.html", "--examples", "-1"], "--examples must be at least 0, got -1"),
     (["report", "--html", "r.html", "--examples", "1000"], "--examples must be at most 100, got 1,000"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +18,10 @@ from afgap.settings import (
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
     DEFAULT_TEMPERATURE,
+    DEFAULT_TIMEOUT_S,
     MAX_CONCURRENCY,
     MAX_SAMPLES,
+    MAX_TIMEOUT_S,
     MAX_TOKENS,
 )
 
@@ -45,6 +48,9 @@ ConcurrencyOption = Annotated[
         ),
         show_default=False,
     ),
+]
+TimeoutOption = Annotated[
+    float, typer.Option(help=f"Seconds one attempt may take before it is retried (up to {MAX_TIMEOUT_S:,g}).")
 ]
 RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider (positive, finite).")]
 ProviderLimitOption = Annotated[
@@ -78,6 +84,7 @@ def collect(
     max_tokens: MaxTokensOption = DEFAULT_MAX_TOKENS,
     concurrency: ConcurrencyOption = None,
     rpm: RpmOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     provider_limit: ProviderLimitOption = None,
     max_cost: MaxCostOption = None,
     prices: PricesOption = None,
@@ -93,7 +100,9 @@ def collect(
     from afgap.records import Sampling
 
     file = load_config(config_path(config))
-    engine = engine_options(concurrency, rpm, provider_limit or [], file)
+    engine = dataclasses.replace(
+        engine_options(concurrency, rpm, provider_limit or [], file), timeout_s=timeout
+    )
     request = CollectRequest(
         models=models,
         db=resolve_db(db),
