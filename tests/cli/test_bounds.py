@@ -31,6 +31,10 @@ CASES: list[tuple[list[str], str]] = [
         "--timeout must be at most 3,600, got 1,000,000,000",
     ),
     (["collect", "-m", "sim/honest", "--temperature", "2.5"], "--temperature must be in [0, 2], got 2.5"),
+    (
+        ["plan", "--baseline", "0.1", "--gap", "0.1", "--samples", "5000"],
+        "--samples must be at most 1,000, got 5,000",
+    ),
     (["report", "--html", "r.html", "--examples", "-1"], "--examples must be at least 0, got -1"),
     (["report", "--html", "r.html", "--examples", "1000"], "--examples must be at most 100, got 1,000"),
     (["classify", "--judge", "sim/judge", "--votes", "101"], "--votes must be at most 100, got 101"),
@@ -67,7 +71,8 @@ def test_bad_import_names_its_line(cli: Any, tmp_path: Path, data: bytes, messag
 @pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(a) for a, _ in CASES])
 def test_out_of_range_is_one_line_exit_2(cli: Any, tmp_path: Path, args: list[str], message: str) -> None:
     start = time.monotonic()
-    result = cli(*args, "--db", "study.sqlite")
+    db = [] if args[0] == "plan" else ["--db", "study.sqlite"]
+    result = cli(*args, *db)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"afgap: error: {message}\n")
     assert time.monotonic() - start < 5  # checked before planning or opening anything
     assert not (tmp_path / "study.sqlite").exists()
