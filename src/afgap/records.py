@@ -14,6 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The largest sample index an imported record may carry: far past any real run, well inside SQLite's integers.
+MAX_SAMPLE_INDEX = 1_000_000
+
 
 class Condition(StrEnum):
     """The framing a query is asked under. The free tier is the monitored framing."""
@@ -108,7 +111,8 @@ class InterchangeRecord(Frozen):
     scenario: str = Field(min_length=1)
     condition: Condition
     query_id: str = Field(min_length=1)
-    sample: int = Field(default=0, ge=0)
+    # Bounded so a stray huge index is a message naming its line, not an overflow in the store.
+    sample: int = Field(default=0, ge=0, le=MAX_SAMPLE_INDEX)
     query: str | None = None
     response: str | None = None
     outcome: Outcome | None = None

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from afgap.errors import InputError
+
 DB_ENV = "AFGAP_DB"
 DEFAULT_DB = "afgap.sqlite"
 DEFAULT_SCENARIO = "helpful-only"
@@ -45,8 +47,31 @@ INSPECT_CONDITION_FIELD = "condition"  # the Inspect sample metadata field that 
 SHOW_CONDITION = "monitored"
 SHOW_WIRE = "anthropic"
 
+# Upper bounds on numeric options, checked before any work: a typo of a few zeros should fail at once,
+# not after minutes of planning or a run whose every call the provider refuses.
+MAX_SAMPLES = 1000
+MAX_TOKENS = 1_000_000
+MAX_CONCURRENCY = 1000
+MAX_VOTES = 100
+MAX_EXAMPLES = 100
+# Seconds one attempt may take before it is abandoned and retried: long replies at max tokens take minutes.
+DEFAULT_TIMEOUT_S = 600.0
+MAX_TIMEOUT_S = 3600.0
+
 
 def db_path(flag: str | None, env: Mapping[str, str] | None = None) -> Path:
     """The store path: --db, else $AFGAP_DB, else ./afgap.sqlite."""
     env = os.environ if env is None else env
     return Path(flag or env.get(DB_ENV) or DEFAULT_DB)
+
+
+def check_at_most(flag: str, value: float, most: float) -> None:
+    """Refuse `value` above `most` (or not finite) as bad input naming `flag`; the one upper-bound check."""
+    if not value <= most:  # `not <=`: NaN fails too
+        raise InputError(f"{flag} must be at most {_plain(most)}, got {_plain(value)}")
+
+
+def _plain(number: float) -> str:
+    """`3,600` rather than `3,600.0`: a whole float reads as the integer the user typed."""
+    whole = isinstance(number, float) and number.is_integer()
+    return f"{int(number) if whole else number:,}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -290,3 +291,12 @@ def test_httpx_transport_classifies_connection_refused() -> None:
     env = {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}", "ANTHROPIC_API_KEY": SENTINEL}
     [record], _ = run([make_plan("anthropic/ok", env)], env, transport="httpx", max_attempts=1)
     assert record.error_class == "connect" and "ANTHROPIC_BASE_URL" in (record.error_message or "")
+
+
+def test_an_attempt_past_the_timeout_is_abandoned_and_retried(fake: FakeProvider) -> None:
+    env = env_for(fake)
+    started = time.monotonic()
+    [record], _ = run([make_plan("openai-api/local/slow", env)], env, timeout_s=0.2, max_attempts=2)
+    assert (record.status, record.error_class, record.attempts) == ("error", "timeout", 2)
+    assert len(fake.seen) == 2
+    assert time.monotonic() - started < 5  # the fake sleeps 10 s: both attempts were cut short

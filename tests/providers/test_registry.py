@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from afgap.errors import MissingKeyError, UnknownModelError
+from afgap.errors import InputError, MissingKeyError, UnknownModelError
 from afgap.providers.registry import api_key, bind_simulator, resolve, wire_format
 
 SENTINEL = "sk-afgap-SENTINEL-registry-51c2"
@@ -171,3 +171,18 @@ def test_registry_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("model", "env", "var"),
+    [
+        ("openai/gpt-4o", {"OPENAI_BASE_URL": "https://me:hunter2@proxy:9000/v1"}, "OPENAI_BASE_URL"),
+        ("openai-api/my-lab/m", {"MY_LAB_BASE_URL": "http://me:hunter2@10.0.0.2/v1"}, "MY_LAB_BASE_URL"),
+    ],
+)
+def test_credentials_in_a_base_url_are_refused_unechoed(model: str, env: dict[str, str], var: str) -> None:
+    with pytest.raises(InputError) as caught:
+        resolve(model, env)
+    message = f"{var} must not contain credentials (user:password@); put the key in the key variable"
+    assert str(caught.value) == message
+    assert "hunter2" not in str(caught.value)

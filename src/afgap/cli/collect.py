@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,11 @@ from afgap.settings import (
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
     DEFAULT_TEMPERATURE,
+    DEFAULT_TIMEOUT_S,
+    MAX_CONCURRENCY,
+    MAX_SAMPLES,
+    MAX_TIMEOUT_S,
+    MAX_TOKENS,
 )
 
 ModelOption = Annotated[
@@ -27,20 +33,26 @@ ScenarioOption = Annotated[
 ]
 QueriesOption = Annotated[str, typer.Option(help="'builtin' or a query file (CSV/JSONL/TXT).")]
 ColumnOption = Annotated[str | None, typer.Option(help="CSV column holding the request text.")]
-SamplesOption = Annotated[int, typer.Option(help="Samples per query and condition.")]
+SamplesOption = Annotated[int, typer.Option(help=f"Samples per query and condition (1 to {MAX_SAMPLES:,}).")]
 LimitOption = Annotated[int | None, typer.Option(help="Use only the first N queries.")]
 SampleQueriesOption = Annotated[int | None, typer.Option(help="A random subset of N queries (see --seed).")]
 SeedOption = Annotated[int, typer.Option(help="Seed for --sample-queries.")]
-TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature (0.0 is sent as 0.0).")]
-MaxTokensOption = Annotated[int, typer.Option(help="Max output tokens per turn.")]
+TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature, 0 to 2 (0.0 is sent as 0.0).")]
+MaxTokensOption = Annotated[int, typer.Option(help=f"Max output tokens per turn (1 to {MAX_TOKENS:,}).")]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option(
-        help=literal(f"Calls in flight per provider [default: {DEFAULT_CONCURRENCY}, less for some]."),
+        help=literal(
+            f"Calls in flight per provider, 1 to {MAX_CONCURRENCY:,} "
+            f"[default: {DEFAULT_CONCURRENCY}, less for some]."
+        ),
         show_default=False,
     ),
 ]
-RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider.")]
+TimeoutOption = Annotated[
+    float, typer.Option(help=f"Seconds one attempt may take before it is retried (up to {MAX_TIMEOUT_S:,g}).")
+]
+RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider (positive, finite).")]
 ProviderLimitOption = Annotated[
     list[str] | None,
     typer.Option(help="Limits for one provider, repeatable: PROVIDER:concurrency=N,rpm=N,tpm=N."),
@@ -72,6 +84,7 @@ def collect(
     max_tokens: MaxTokensOption = DEFAULT_MAX_TOKENS,
     concurrency: ConcurrencyOption = None,
     rpm: RpmOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     provider_limit: ProviderLimitOption = None,
     max_cost: MaxCostOption = None,
     prices: PricesOption = None,
@@ -87,7 +100,9 @@ def collect(
     from afgap.records import Sampling
 
     file = load_config(config_path(config))
-    engine = engine_options(concurrency, rpm, provider_limit or [], file)
+    engine = dataclasses.replace(
+        engine_options(concurrency, rpm, provider_limit or [], file), timeout_s=timeout
+    )
     request = CollectRequest(
         models=models,
         db=resolve_db(db),

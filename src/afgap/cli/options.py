@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from afgap.settings import db_path
+from afgap.settings import MAX_VOTES, db_path
 
 
 class OutputFormat(StrEnum):
@@ -47,7 +47,9 @@ SeedOption = Annotated[int, typer.Option(help="Seed for resampling methods (same
 
 # The LLM judge, for `classify` and `validate-judge`.
 JudgeOption = Annotated[str | None, typer.Option("--judge", help="Judge model string, e.g. sim/judge.")]
-VotesOption = Annotated[int, typer.Option(help="AF-reasoning votes per response (sampled at T = 1).")]
+VotesOption = Annotated[
+    int, typer.Option(help=f"AF-reasoning votes per response, 1 to {MAX_VOTES} (sampled at T = 1).")
+]
 
 # The arguments main() was called with (sys.argv is the host's when afgap runs in-process, e.g. in tests).
 INVOCATION: ContextVar[tuple[str, ...]] = ContextVar("afgap_invocation", default=())

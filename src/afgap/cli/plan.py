@@ -10,7 +10,14 @@ import typer
 
 from afgap.cli.console import out_console
 from afgap.cli.options import FormatOption, JsonFlag, OutputFormat, resolve_format
-from afgap.settings import DEFAULT_ALPHA, DEFAULT_POWER, DEFAULT_RHO, DEFAULT_SAMPLES
+from afgap.settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_POWER,
+    DEFAULT_RHO,
+    DEFAULT_SAMPLES,
+    MAX_SAMPLES,
+    check_at_most,
+)
 
 if TYPE_CHECKING:
     from afgap.jobs.plan import PowerPlan
@@ -18,7 +25,7 @@ if TYPE_CHECKING:
 BaselineOption = Annotated[float, typer.Option(help="Expected unmonitored compliance rate, a fraction.")]
 GapOption = Annotated[float | None, typer.Option(help="Gap to detect, a fraction (0.11 = 11 pp).")]
 QueriesOption = Annotated[int | None, typer.Option(help="Queries you have: report the detectable gap.")]
-SamplesOption = Annotated[int, typer.Option(help="Samples per query and condition.")]
+SamplesOption = Annotated[int, typer.Option(help=f"Samples per query and condition (1 to {MAX_SAMPLES:,}).")]
 AlphaOption = Annotated[float, typer.Option(help="One-sided level before correction.")]
 PowerOption = Annotated[float, typer.Option(help="Target power.")]
 RhoOption = Annotated[float, typer.Option(help="Within-query correlation (latent scale); from a pilot.")]
@@ -40,6 +47,7 @@ def plan(
     """Power: queries needed to detect a gap (paired vs unpaired), or the minimum detectable gap for n."""
     from afgap.jobs.plan import power_plan
 
+    check_at_most("--samples", samples, MAX_SAMPLES)  # the same bound as `collect`: a plan it could run
     found = power_plan(baseline, gap, queries, samples, alpha, power, rho, models)
     if resolve_format(fmt, json_flag) is OutputFormat.json:
         sys.stdout.write(json.dumps(found.document(), indent=2) + "\n")

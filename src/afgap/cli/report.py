@@ -17,7 +17,14 @@ from afgap.cli.options import (
     resolve_db,
 )
 from afgap.errors import InputError
-from afgap.settings import DEFAULT_ALPHA, DEFAULT_CORRECTION, DEFAULT_EXAMPLES, DEFAULT_SEED
+from afgap.settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_CORRECTION,
+    DEFAULT_EXAMPLES,
+    DEFAULT_SEED,
+    MAX_EXAMPLES,
+    check_at_most,
+)
 
 HtmlOption = Annotated[Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")]
 MarkdownOption = Annotated[Path | None, typer.Option("--markdown", help="Write the Markdown table here.")]
@@ -32,7 +39,9 @@ ModelsOption = Annotated[
 ]
 ScenarioOption = Annotated[str | None, typer.Option(help="Only this scenario.")]
 MinGapOption = Annotated[float | None, typer.Option(help="Smallest gap that matters, as a fraction.")]
-ExamplesOption = Annotated[int, typer.Option(help="Example responses per model and outcome in the HTML.")]
+ExamplesOption = Annotated[
+    int, typer.Option(help=f"Example responses per model and outcome in the HTML (0 to {MAX_EXAMPLES}).")
+]
 
 
 def report(
@@ -58,6 +67,9 @@ def report(
 
     if not (html or markdown or plots):
         raise InputError("nothing to write: give --html FILE, --markdown FILE and/or --plots DIR")
+    if examples < 0:
+        raise InputError(f"--examples must be at least 0, got {examples}")
+    check_at_most("--examples", examples, MAX_EXAMPLES)
     for target in (html, markdown):
         if target is not None:
             check_writable(target)  # fail before the statistics run, not after

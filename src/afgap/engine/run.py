@@ -19,7 +19,7 @@ from afgap.providers.conversation import Transcript, converse
 from afgap.providers.pools import Pool, ProviderLimits, describe, group, open_endpoints
 from afgap.providers.transport import RetryPolicy
 from afgap.records import CallPlan, CallRecord, CallStatus, ModelSpec
-from afgap.settings import DEFAULT_CONCURRENCY
+from afgap.settings import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S
 
 __all__ = ["EngineOptions", "ProgressEvent", "ProviderLimits", "RunSummary", "run_calls"]
 
@@ -36,7 +36,7 @@ class EngineOptions:
     rpm: float | None = None
     max_attempts: int = _RETRY.max_attempts
     max_retry_time_s: float = _RETRY.max_retry_time_s
-    timeout_s: float = 600.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     wait_initial_s: float = _RETRY.wait_initial_s
     wait_max_s: float = _RETRY.wait_max_s
     transport: TransportName = "aiohttp"

@@ -22,7 +22,16 @@ from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
 from afgap.scenarios import load_scenario
-from afgap.settings import DEFAULT_QUERIES, DEFAULT_SAMPLES, DEFAULT_SCENARIO, DEFAULT_SEED
+from afgap.settings import (
+    DEFAULT_QUERIES,
+    DEFAULT_SAMPLES,
+    DEFAULT_SCENARIO,
+    DEFAULT_SEED,
+    MAX_SAMPLES,
+    MAX_TIMEOUT_S,
+    MAX_TOKENS,
+    check_at_most,
+)
 from afgap.sim.settings import SimSettings
 from afgap.store.database import Store, open_store
 from afgap.store.writer import Writer
@@ -95,6 +104,7 @@ def validate_request(req: CollectRequest) -> None:
         raise InputError("no model given: pass at least one -m/--model (e.g. -m sim/faker)")
     if req.samples < 1:
         raise InputError(f"--samples must be at least 1, got {req.samples}")
+    check_at_most("--samples", req.samples, MAX_SAMPLES)
     if req.limit is not None and req.limit < 1:
         raise InputError(f"--limit must be a positive number of queries, got {req.limit}")
     if req.sample_queries is not None and req.sample_queries < 1:
@@ -105,6 +115,10 @@ def validate_request(req: CollectRequest) -> None:
         raise InputError(f"--max-cost must be a number of USD >= 0, got {req.max_cost_usd:g}")
     if req.sampling.max_tokens < 1:
         raise InputError(f"--max-tokens must be at least 1, got {req.sampling.max_tokens}")
+    check_at_most("--max-tokens", req.sampling.max_tokens, MAX_TOKENS)
+    if not req.engine.timeout_s > 0:
+        raise InputError(f"--timeout must be a positive number of seconds, got {req.engine.timeout_s:g}")
+    check_at_most("--timeout", req.engine.timeout_s, MAX_TIMEOUT_S)
     if not 0.0 <= req.sampling.temperature <= 2.0:
         raise InputError(f"--temperature must be in [0, 2], got {req.sampling.temperature}")
 

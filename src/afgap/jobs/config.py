@@ -18,6 +18,7 @@ default for real accounts (providers.pools.DEFAULT_LIMITS), then DEFAULT_CONCURR
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -29,7 +30,7 @@ from afgap.engine.run import EngineOptions
 from afgap.errors import InputError
 from afgap.files import FileRecord, read_toml, validated
 from afgap.providers.limits import DEFAULT_LIMITS, ProviderLimits, custom_endpoint_key
-from afgap.settings import DEFAULT_CONCURRENCY
+from afgap.settings import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, check_at_most
 
 CONFIG_ENV = "AFGAP_CONFIG"
 
@@ -170,5 +171,9 @@ def _overlay(base: ProviderLimits, top: ProviderLimits) -> ProviderLimits:
 def _check_flags(concurrency: int | None, rpm: float | None) -> None:
     if concurrency is not None and concurrency < 1:
         raise InputError(f"--concurrency must be an integer at least 1, got {concurrency!r}")
+    if concurrency is not None:
+        check_at_most("--concurrency", concurrency, MAX_CONCURRENCY)
     if rpm is not None and not rpm > 0:  # `not >`: NaN is no rate either
         raise InputError(f"--rpm must be a positive number, got {rpm!r}")
+    if rpm is not None and not math.isfinite(rpm):
+        raise InputError(f"--rpm must be finite, got {rpm!r}")

@@ -34,7 +34,7 @@ from afgap.engine.run import EngineOptions, ProgressEvent, run_calls
 from afgap.errors import InputError, PartialFailure
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.records import CallPlan, CallRecord, Label, ModelSpec, Outcome
-from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_VOTES
+from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_VOTES, MAX_VOTES, check_at_most
 from afgap.store.database import Store, open_store
 from afgap.store.rows import JudgeCallRow, timestamp
 
@@ -291,5 +291,6 @@ def _score(judge: JudgeName, verdicts: Sequence[Verdict | None]) -> float | None
 def _check(votes: int, threshold: float) -> None:
     if votes < 1:
         raise InputError(f"--votes must be at least 1, got {votes}")
+    check_at_most("--votes", votes, MAX_VOTES)
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"--threshold must be in (0, 1], got {threshold}")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from afgap.errors import MissingKeyError, UnknownModelError
+from afgap.errors import InputError, MissingKeyError, UnknownModelError
 from afgap.records import ModelSpec
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def resolve(model: str, env: Mapping[str, str]) -> ModelSpec:
     if provider is None:
         raise _unknown(model, f"unknown provider {prefix!r}")
     base = env.get(provider.base_url_var or "") or provider.base_url
+    _check_base(provider.base_url_var or "", base)
     return ModelSpec(
         model=model,
         provider=prefix,
@@ -116,6 +118,7 @@ def _resolve_openai_api(model: str, rest: str, env: Mapping[str, str]) -> ModelS
         raise MissingKeyError(
             f"model {model!r} needs its endpoint: set {base_var} (e.g. http://host:8000/v1)"
         )
+    _check_base(base_var, base)
     return ModelSpec(
         model=model,
         provider=f"openai-api/{name}",
@@ -125,6 +128,14 @@ def _resolve_openai_api(model: str, rest: str, env: Mapping[str, str]) -> ModelS
         key_var=key_var,
         base_url_var=base_var,
     )
+
+
+def _check_base(var: str, base: str) -> None:
+    """Refuse credentials in a base URL: they would be logged and stored with it. Never echo the value."""
+    if "@" in urllib.parse.urlsplit(base).netloc:
+        raise InputError(
+            f"{var} must not contain credentials (user:password@); put the key in the key variable"
+        )
 
 
 def _key_var(provider: Provider, env: Mapping[str, str]) -> str | None:

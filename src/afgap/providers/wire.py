@@ -170,15 +170,16 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the server asks us to wait: retry-after-ms, retry-after (seconds or HTTP date), reset hints."""
     ms = _number(header(headers, "retry-after-ms"))
-    if ms is not None:
-        return max(ms / 1000.0, 0.0)
+    if ms is not None and ms >= 0:
+        return ms / 1000.0
     raw = header(headers, "retry-after")
     if raw is not None:
         seconds = _number(raw)
         if seconds is None:
             seconds = _http_date_delta(raw, time.time() if now is None else now)
-        if seconds is not None:
-            return max(seconds, 0.0)
+        # A negative wait is no hint (read as zero, it meant every retry at once): back off as usual.
+        if seconds is not None and seconds >= 0:
+            return seconds
     return _reset_hint(headers)
 
 
