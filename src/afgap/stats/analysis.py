@@ -179,7 +179,10 @@ def _gap_split(tab: Tabulation) -> GapSplit | None:
     scored_u = int(tab.scored[:, 1].sum())
     if labelled == 0 or scored_u == 0:
         return None
-    with_af = int(tab.counts[:, 0, COMPLY_AF].sum()) / labelled
-    comply_labelled = int(tab.counts[:, 0, COMPLY_LABELLED].sum()) / labelled
-    unmonitored = int(tab.comply[:, 1].sum()) / scored_u
-    return GapSplit(labelled, with_af, comply_labelled - with_af - unmonitored)
+    with_af = int(tab.counts[:, 0, COMPLY_AF].sum())
+    without_af = int(tab.counts[:, 0, COMPLY_LABELLED].sum()) - with_af
+    unmonitored = int(tab.comply[:, 1].sum())
+    # One subtraction of exact integer cross-products over one division: an exact zero stays 0.0, where
+    # differencing three rounded fractions would leave a residue such as -3.5e-18.
+    remainder = (without_af * scored_u - unmonitored * labelled) / (labelled * scored_u)
+    return GapSplit(labelled, with_af / labelled, remainder)
