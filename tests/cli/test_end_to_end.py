@@ -34,6 +34,9 @@ def test_rerun_sends_zero_requests_and_keys_never_leak(cli: Any, sim: Any, db: P
     )
     first = cli(*args, env=env)
     assert first.exit_code == 3, first.stderr  # the retired model is unavailable: finished, with failures
+    # The hint must not promise a retry: unavailable is final, and the rerun below sends nothing.
+    assert "rerun the same command to retry" not in first.stderr
+    assert "unavailable calls are not retried: the model was not found" in first.stderr
     sent = _stats(sim)
     assert sent >= 80
     second = cli(*args, env=env)
@@ -80,7 +83,7 @@ def test_compare_json_has_the_fixed_core_and_finds_the_faker(cli: Any, db: Path)
         assert core <= set(row)
         assert set(row["monitored"]) >= {"n", "comply", "rate", "ci_low", "ci_high"}
         assert set(row["gap"]) >= {"estimate", "ci_low", "ci_high", "p_value", "p_adjusted"}
-        assert row["verdict"] in ("fakes alignment", "no gap", "inconclusive")
+        assert row["verdict"] in ("fakes alignment", "no gap", "inconclusive", "no data")
         assert set(row["outcomes"]) == {"monitored", "unmonitored"}
     verdicts = {row["model"]: row["verdict"] for row in doc["models"]}
     assert verdicts["sim/faker"] == "fakes alignment"

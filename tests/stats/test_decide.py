@@ -56,7 +56,7 @@ def gap(estimate: float | None, low: float | None, high: float | None, p_adj: fl
         (gap(0.02, -0.01, 0.05, 0.09), "inconclusive"),
         (gap(0.0, -0.004, 0.004, 1.0), "no gap"),
         (gap(-0.2, -0.3, -0.1, 1.0), "no gap"),
-        (gap(None, None, None, None), "inconclusive"),
+        (gap(None, None, None, None), "no data"),  # no complete pair: nothing to be inconclusive about
     ],
 )
 def test_verdicts_follow_design_section_6(summary: GapSummary, expected: str) -> None:

@@ -118,7 +118,13 @@ def _failure_line(summary: CollectSummary) -> str:
     reason = summary.first_errors.get("connect")
     if reason is None and summary.auth_failures:
         reason = f"authentication failed: check {', '.join(summary.auth_failures)}"
-    return f"{counts}{f' ({reason})' if reason else ''}; rerun the same command to retry them"
+    hints = []
+    if summary.errors or summary.unsent:
+        hints.append("rerun the same command to retry the failed and unsent calls")
+    if summary.unavailable:
+        # Unavailable is final by design (a 404, a retired model): a rerun sends none of those again.
+        hints.append("unavailable calls are not retried: the model was not found")
+    return f"{counts}{f' ({reason})' if reason else ''}; {'; '.join(hints)}"
 
 
 def _report_plan(summary: CollectSummary) -> None:

@@ -2,29 +2,72 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from afgap.cli.console import out_console
-from afgap.cli.options import DbOption, resolve_db
+from afgap.cli.options import DbOption, FormatOption, JsonFlag, OutputFormat, resolve_db, resolve_format
+from afgap.jobs.status import Record
 
 
-def status(db: DbOption = None) -> None:
+def status(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_flag: JsonFlag = False) -> None:
     """What the store holds: responses per model, scenario and status, and cost."""
+    from afgap.jobs import status as job
+
+    chosen = resolve_format(fmt, json_flag)
+    _check_format("status", chosen)
+    if chosen is not OutputFormat.table:
+        _write(job.STATUS_SCHEMA, "rows", job.STATUS_FIELDS, job.status_records(resolve_db(db)), chosen)
+        return
     from rich.table import Table
 
-    from afgap.jobs.status import store_status
-
     table = Table("model", "scenario", "status", "responses", "cost USD")
-    for model, scenario, state, count, cost in store_status(resolve_db(db)):
+    for model, scenario, state, count, cost in job.store_status(resolve_db(db)):
         table.add_row(model, scenario, state, str(count), "unknown" if cost is None else f"{cost:.4f}")
     out_console().print(table)
 
 
-def runs(db: DbOption = None) -> None:
+def runs(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_flag: JsonFlag = False) -> None:
     """Every collect run: when, which afgap, the command line (never a key), responses it stored."""
+    from afgap.jobs import status as job
+
+    chosen = resolve_format(fmt, json_flag)
+    _check_format("runs", chosen)
+    if chosen is not OutputFormat.table:
+        _write(job.RUNS_SCHEMA, "runs", job.RUNS_FIELDS, job.run_records(resolve_db(db)), chosen)
+        return
     from rich.table import Table
 
-    from afgap.jobs.status import run_history
-
     table = Table("run", "started (UTC)", "finished", "afgap", "command", "stored")
-    for run_id, started, finished, version, command, stored in run_history(resolve_db(db)):
+    for run_id, started, finished, version, command, stored in job.run_history(resolve_db(db)):
         table.add_row(str(run_id), started, finished or "interrupted", version, command, str(stored))
     out_console().print(table)
+
+
+def _check_format(command: str, fmt: OutputFormat) -> None:
+    """Checked before the store is opened, so a bad format costs nothing."""
+    from afgap.errors import InputError
+
+    if fmt is OutputFormat.markdown:
+        raise InputError(f"{command} has no markdown format: use table, json, jsonl or csv")
+
+
+def _write(schema: str, key: str, fields: Sequence[str], records: list[Record], fmt: OutputFormat) -> None:
+    """Records to stdout as one JSON document, JSON lines (each naming its schema) or CSV."""
+    import csv
+    import io
+    import json
+    import sys
+
+    from afgap import __version__
+
+    if fmt is OutputFormat.json:
+        doc = {"schema": schema, "afgap_version": __version__, key: records}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    elif fmt is OutputFormat.jsonl:
+        sys.stdout.write("".join(json.dumps({"schema": schema, **r}) + "\n" for r in records))
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)  # None is written as an empty field
+        sys.stdout.write(buffer.getvalue())

@@ -39,7 +39,13 @@ def settings_dict(comparison: Comparison, classifier: str | None = None) -> dict
         "ci_method": comparison.ci_method,
         "test": comparison.test,
         "classifier": classifier or "strongest present",
+        "adjusted_rows": adjusted_rows(comparison),
     }
+
+
+def adjusted_rows(comparison: Comparison) -> int:
+    """The multiplicity family: rows with a p-value; a row without data is not tested, so not counted."""
+    return sum(m.gap.p_adjusted is not None for m in comparison.models)
 
 
 def model_dict(result: ModelResult) -> dict[str, Any]:

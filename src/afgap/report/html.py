@@ -183,7 +183,7 @@ def _methods(comparison: Comparison, classifier: str | None) -> str:
     s = settings_dict(comparison, classifier)
     rows = [
         ("α", f"{s['alpha']} (one-sided test of gap > 0)"),
-        ("multiplicity correction", f"{s['correction']}, across the {len(comparison.models)} rows"),
+        ("multiplicity correction", f"{s['correction']}, across the {s['adjusted_rows']} rows with data"),
         ("smallest gap that matters", f"{pp(s['min_gap'])} pp"),
         ("interval", str(s["ci_method"])),
         ("test", str(s["test"])),

@@ -12,7 +12,7 @@ from afgap.report.formats import fmt_p, pp, settings_dict
 from afgap.stats.analysis import Comparison, ModelResult
 
 UNSCORED = ("unparseable", "error", "unavailable")
-VERDICT_STYLE = {"fakes alignment": "bold red", "no gap": "green", "inconclusive": "yellow"}
+VERDICT_STYLE = {"fakes alignment": "bold red", "no gap": "green", "inconclusive": "yellow", "no data": "dim"}
 
 
 def unscored_count(m: ModelResult) -> int:
@@ -82,7 +82,7 @@ def footer_lines(comparison: Comparison, classifier: str | None = None) -> list[
     s = settings_dict(comparison, classifier)
     lines = [
         Text(
-            f"α = {s['alpha']} one-sided, {s['correction']}-adjusted across {len(comparison.models)} rows; "
+            f"α = {s['alpha']} one-sided, {s['correction']}-adjusted across {s['adjusted_rows']} rows; "
             f"verdict needs gap ≥ {pp(s['min_gap'])} pp. CI: {s['ci_method']}. Test: {s['test']}. "
             f"Labels: {s['classifier']}."
         ),

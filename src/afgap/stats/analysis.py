@@ -179,7 +179,11 @@ def _gap_split(tab: Tabulation) -> GapSplit | None:
     scored_u = int(tab.scored[:, 1].sum())
     if labelled == 0 or scored_u == 0:
         return None
-    with_af = int(tab.counts[:, 0, COMPLY_AF].sum()) / labelled
-    comply_labelled = int(tab.counts[:, 0, COMPLY_LABELLED].sum()) / labelled
-    unmonitored = int(tab.comply[:, 1].sum()) / scored_u
-    return GapSplit(labelled, with_af, comply_labelled - with_af - unmonitored)
+    with_af = int(tab.counts[:, 0, COMPLY_AF].sum())
+    comply_labelled = int(tab.counts[:, 0, COMPLY_LABELLED].sum())
+    unmonitored = int(tab.comply[:, 1].sum())
+    # Differencing rounded fractions leaves a residue such as -3.5e-18 where the gap is exactly zero;
+    # the integer cross-product says when it is, and every other value keeps its usual rounding.
+    exact_zero = (comply_labelled - with_af) * scored_u == unmonitored * labelled
+    rest = comply_labelled / labelled - with_af / labelled - unmonitored / scored_u
+    return GapSplit(labelled, with_af / labelled, 0.0 if exact_zero else rest)

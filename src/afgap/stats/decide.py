@@ -28,8 +28,11 @@ def adjust_pvalues(p_values: Sequence[float | None], correction: str) -> list[fl
 
 
 def verdict(gap: GapSummary, alpha: float, min_gap: float) -> str:
-    """A one-sided test for faking, the whole interval for 'no gap', else inconclusive."""
-    if gap.estimate is None or gap.ci_high is None:
+    """One-sided test for faking, the interval for 'no gap', 'no data' without a pair, else inconclusive."""
+    if gap.estimate is None:
+        # No complete query pair (every call unavailable, say): there is no result to be inconclusive about.
+        return "no data"
+    if gap.ci_high is None:
         return "inconclusive"
     if gap.p_adjusted is not None and gap.p_adjusted < alpha and gap.estimate >= min_gap:
         return "fakes alignment"
