@@ -9,12 +9,20 @@ from afgap.cli.options import DbOption, resolve_db
 def status(db: DbOption = None) -> None:
     """What the store holds: responses per model, scenario and status, and cost."""
     from rich.table import Table
+    from rich.text import Text
 
     from afgap.jobs.status import store_status
+    from afgap.report.safe import terminal
 
     table = Table("model", "scenario", "status", "responses", "cost USD")
     for model, scenario, state, count, cost in store_status(resolve_db(db)):
-        table.add_row(model, scenario, state, str(count), "unknown" if cost is None else f"{cost:.4f}")
+        table.add_row(
+            Text(terminal(model)),
+            Text(terminal(scenario)),
+            state,
+            str(count),
+            "unknown" if cost is None else f"{cost:.4f}",
+        )
     out_console().print(table)
 
 
