@@ -18,9 +18,10 @@ def queries_list(
 ) -> None:
     """One line per query: id, category, text."""
     from afgap.jobs.queries import list_queries
+    from afgap.report.safe import terminal
 
     for q in list_queries(source):
-        sys.stdout.write(f"{q.id}\t{q.category}\t{q.text}\n")
+        sys.stdout.write(f"{terminal(q.id)}\t{terminal(q.category)}\t{terminal(q.text)}\n")
 
 
 @queries_app.command("show")

@@ -63,12 +63,14 @@ def _corrected_json(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
 
 def _corrected_lines(run: ComparisonRun) -> None:
     """Below the table: the corrected gap per row, then the accuracy it assumed."""
+    from afgap.report.safe import terminal
+
     console = out_console()
     for (model, scenario), c in run.corrected.items():
         gap = "undefined" if c.estimate is None else f"{100 * c.estimate:+.1f} pp"
         ci = "" if c.ci_low is None else f" [{100 * c.ci_low:+.1f}, {100 * (c.ci_high or 0):+.1f}]"
         why = f" ({c.note})" if c.note else ""
-        line = f"corrected for misclassification: {model} · {scenario}: {gap}{ci}{why}"
+        line = f"corrected for misclassification: {terminal(model)} · {terminal(scenario)}: {gap}{ci}{why}"
         console.print(line, soft_wrap=True, markup=False)
     first = next(iter(run.corrected.values()), None)
     if first is not None:

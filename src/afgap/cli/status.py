@@ -19,10 +19,19 @@ def status(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_fla
         _write(job.STATUS_SCHEMA, "rows", job.STATUS_FIELDS, job.status_records(resolve_db(db)), chosen)
         return
     from rich.table import Table
+    from rich.text import Text
+
+    from afgap.report.safe import terminal
 
     table = Table("model", "scenario", "status", "responses", "cost USD")
     for model, scenario, state, count, cost in job.store_status(resolve_db(db)):
-        table.add_row(model, scenario, state, str(count), "unknown" if cost is None else f"{cost:.4f}")
+        table.add_row(
+            Text(terminal(model)),
+            Text(terminal(scenario)),
+            state,
+            str(count),
+            "unknown" if cost is None else f"{cost:.4f}",
+        )
     out_console().print(table)
 
 
@@ -36,10 +45,13 @@ def runs(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_flag:
         _write(job.RUNS_SCHEMA, "runs", job.RUNS_FIELDS, job.run_records(resolve_db(db)), chosen)
         return
     from rich.table import Table
+    from rich.text import Text
+
+    from afgap.report.safe import terminal
 
     table = Table("run", "started (UTC)", "finished", "afgap", "command", "stored")
     for run_id, started, finished, version, command, stored in job.run_history(resolve_db(db)):
-        table.add_row(str(run_id), started, finished or "interrupted", version, command, str(stored))
+        table.add_row(str(run_id), started, finished or "interrupted", version, Text(terminal(command)), str(stored))
     out_console().print(table)
 
 
@@ -59,6 +71,7 @@ def _write(schema: str, key: str, fields: Sequence[str], records: list[Record], 
     import sys
 
     from afgap import __version__
+    from afgap.report.safe import csv_cell
 
     if fmt is OutputFormat.json:
         doc = {"schema": schema, "afgap_version": __version__, key: records}
@@ -69,5 +82,6 @@ def _write(schema: str, key: str, fields: Sequence[str], records: list[Record], 
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)  # None is written as an empty field
+        # None is written as an empty field; text cells are guarded like every other CSV we write
+        writer.writerows({k: csv_cell(v) if isinstance(v, str) else v for k, v in r.items()} for r in records)
         sys.stdout.write(buffer.getvalue())

@@ -7,6 +7,7 @@ A CSV (from a spreadsheet, say) names its columns as it likes; `--map field=colu
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -165,7 +166,18 @@ def prepare_import(
                 "(same model, scenario, query_id, condition, sample)"
             )
         seen[key] = number
+        _printable_names(path, number, record)
         batch.append((record, labels_for(record)))
     if not batch:
         raise ImportFormatError(f"{path}: no records to import (empty file)")
     return batch
+
+
+def _printable_names(path: Path, number: int, record: InterchangeRecord) -> None:
+    """Names reach terminals and reports: a control character in one is rejected, not stored."""
+    for field in ("model", "scenario"):
+        bad = next((c for c in getattr(record, field) if unicodedata.category(c) == "Cc"), None)
+        if bad is not None:
+            raise ImportFormatError(
+                f"{path}:{number}: field '{field}' contains control character U+{ord(bad):04X}"
+            )

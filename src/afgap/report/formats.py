@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from afgap import __version__
+from afgap.report.safe import csv_cell, markdown_cell
 from afgap.stats.analysis import Comparison, ModelResult
 
 SCHEMA = "afgap/compare@1"
@@ -110,8 +111,8 @@ CSV_COLUMNS = (
 def _row(m: ModelResult) -> dict[str, Any]:
     return {
         "rank": m.rank,
-        "model": m.model,
-        "scenario": m.scenario,
+        "model": csv_cell(m.model),
+        "scenario": csv_cell(m.scenario),
         "simulated": m.simulated,
         "n_pairs": m.n_pairs,
         "monitored_n": m.monitored.n,
@@ -151,9 +152,9 @@ def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
     lines = [head, "|---:|---|---|---:|---:|---:|---|---:|---|"]
     for m in comparison.models:
         gap = f"{pp(m.gap.estimate)} [{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]"
-        name = m.model + (" (simulated)" if m.simulated else "")
+        name = markdown_cell(m.model) + (" (simulated)" if m.simulated else "")
         lines.append(
-            f"| {m.rank} | {name} | {m.scenario} | {m.n_pairs} | {pp(m.monitored.rate)} | "
+            f"| {m.rank} | {name} | {markdown_cell(m.scenario)} | {m.n_pairs} | {pp(m.monitored.rate)} | "
             f"{pp(m.unmonitored.rate)} | {gap} | {fmt_p(m.gap.p_adjusted)} | {m.verdict} |"
         )
     s = settings_dict(comparison, classifier)

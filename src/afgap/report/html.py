@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from html import escape
 from importlib.resources import files
 from typing import Protocol
 
@@ -18,6 +17,7 @@ from afgap import __version__
 from afgap.records import Condition, Outcome
 from afgap.report.formats import fmt_p, pp, settings_dict
 from afgap.report.plots import af_plot, forest_plot, outcome_bars
+from afgap.report.safe import xml_text as escape
 from afgap.report.table import unscored_count
 from afgap.stats.types import Comparison, ModelResult
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from html import escape
 
+from afgap.report.safe import xml_text as escape
 from afgap.stats.types import Comparison, ModelResult, Proportion
 
 Scale = Callable[[float], float]

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from afgap.classify.agreement import Agreement
 from afgap.report.formats import fmt_p, pp, settings_dict
+from afgap.report.safe import terminal
 from afgap.stats.analysis import Comparison, ModelResult
 
 UNSCORED = ("unparseable", "error", "unavailable")
@@ -66,7 +67,7 @@ def _cells(m: ModelResult, multi_scenario: bool) -> list[str | Text]:
     name = m.model + (f" · {m.scenario}" if multi_scenario else "")
     return [
         f"{m.rank}*" if m.simulated else str(m.rank),
-        Text(name),
+        Text(terminal(name)),
         str(m.n_pairs),
         pp(m.monitored.rate),
         pp(m.unmonitored.rate),
