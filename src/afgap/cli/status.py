@@ -51,7 +51,9 @@ def runs(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_flag:
 
     table = Table("run", "started (UTC)", "finished", "afgap", "command", "stored")
     for run_id, started, finished, version, command, stored in job.run_history(resolve_db(db)):
-        table.add_row(str(run_id), started, finished or "interrupted", version, Text(terminal(command)), str(stored))
+        table.add_row(
+            str(run_id), started, finished or "interrupted", version, Text(terminal(command)), str(stored)
+        )
     out_console().print(table)
 
 
