@@ -57,6 +57,10 @@ MAX_EXAMPLES = 100
 # Seconds one attempt may take before it is abandoned and retried: long replies at max tokens take minutes.
 DEFAULT_TIMEOUT_S = 600.0
 MAX_TIMEOUT_S = 3600.0
+# Seconds a write waits for another process's lock on the store before the collect gives up and saves what
+# it received to a recovery file: long enough to outlast a `sqlite3` session's COMMIT or a backup.
+DEFAULT_LOCK_TIMEOUT_S = 300.0
+MAX_LOCK_TIMEOUT_S = 86_400.0
 
 
 def db_path(flag: str | None, env: Mapping[str, str] | None = None) -> Path:

@@ -100,9 +100,12 @@ def test_a_failing_child_stops_the_run_with_its_reason(tmp_path: Path) -> None:
 
         asyncio.run(run())
         assert stopped == [True] and isinstance(writer.error, StoreError)
-        assert "not a usable afgap store" in str(writer.error) and str(garbage) in str(writer.error)
-        with pytest.raises(StoreError, match="could not write to the store"):
+        with pytest.raises(StoreError, match="could not write to the store") as failure:
             writer.close()
+    assert "not a usable afgap store" in str(failure.value) and str(garbage) in str(failure.value)
+    # The six replies it was sent (three queries, two conditions) are in the recovery file it names.
+    assert f"6 received replies saved to {writer.recovery}" in str(failure.value)
+    assert len(writer.recovery.read_text().splitlines()) == 6
 
 
 def test_the_child_imports_this_afgap_whatever_put_it_on_the_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ import typer
 from afgap.cli.options import INVOCATION, DbOption, literal, resolve_db
 from afgap.settings import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_MAX_TOKENS,
     DEFAULT_QUERIES,
     DEFAULT_SAMPLES,
@@ -20,6 +21,7 @@ from afgap.settings import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENCY,
+    MAX_LOCK_TIMEOUT_S,
     MAX_SAMPLES,
     MAX_TIMEOUT_S,
     MAX_TOKENS,
@@ -51,6 +53,13 @@ ConcurrencyOption = Annotated[
 ]
 TimeoutOption = Annotated[
     float, typer.Option(help=f"Seconds one attempt may take before it is retried (up to {MAX_TIMEOUT_S:,g}).")
+]
+LockTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        help="Seconds to wait while another process locks the store before saving the received replies "
+        f"to a recovery file and stopping (0 to {MAX_LOCK_TIMEOUT_S:,g})."
+    ),
 ]
 RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider (positive, finite).")]
 ProviderLimitOption = Annotated[
@@ -85,6 +94,7 @@ def collect(
     concurrency: ConcurrencyOption = None,
     rpm: RpmOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT_S,
     provider_limit: ProviderLimitOption = None,
     max_cost: MaxCostOption = None,
     prices: PricesOption = None,
@@ -119,6 +129,7 @@ def collect(
         dry_run=dry_run,
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
+        lock_timeout_s=lock_timeout,
     )
     collect_with_progress(request, quiet)
 

@@ -86,8 +86,16 @@ def collect_with_progress(request: CollectRequest, quiet: bool = False) -> None:
     from afgap.jobs.collect import collect
 
     with progress_reporter(quiet or request.dry_run) as progress:
-        summary = collect(request, os.environ, progress)
+        summary = collect(request, os.environ, progress, notice)
     report_summary(summary, request.db)
+
+
+def notice(line: str) -> None:
+    """A line the user must see even with --quiet (a wait for the store's lock, recovered replies).
+
+    A new console writes to the current sys.stderr, which a live bar redirects to print above itself.
+    """
+    err_console().print(f"afgap: {line}", soft_wrap=True, markup=False)
 
 
 def report_summary(summary: CollectSummary, db: Path) -> None:

@@ -17,23 +17,27 @@ from afgap.engine import eventloop
 from afgap.engine.plans import PlannedCall, plan_calls
 from afgap.engine.pricing import PriceTable, estimate_input_tokens, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
-from afgap.errors import InputError, Interrupted
+from afgap.errors import InputError, Interrupted, StoreError
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
 from afgap.scenarios import load_scenario
 from afgap.settings import (
+    DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_QUERIES,
     DEFAULT_SAMPLES,
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
+    MAX_LOCK_TIMEOUT_S,
     MAX_SAMPLES,
     MAX_TIMEOUT_S,
     MAX_TOKENS,
     check_at_most,
 )
 from afgap.sim.settings import SimSettings
+from afgap.store.busy import Patience
 from afgap.store.database import Store, open_store
+from afgap.store.recovery import import_pending
 from afgap.store.writer import Writer
 
 
@@ -56,6 +60,8 @@ class CollectRequest:
     max_cost_usd: float | None = None
     dry_run: bool = False
     command: str = "afgap collect"
+    # Seconds a write waits for another process's lock before the replies go to a recovery file.
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     # The loopback simulator started for `sim/…` models (by default on a free port).
     simulator: SimSettings = field(default_factory=SimSettings)
 
@@ -119,6 +125,9 @@ def validate_request(req: CollectRequest) -> None:
     if not req.engine.timeout_s > 0:
         raise InputError(f"--timeout must be a positive number of seconds, got {req.engine.timeout_s:g}")
     check_at_most("--timeout", req.engine.timeout_s, MAX_TIMEOUT_S)
+    if not req.lock_timeout_s >= 0:
+        raise InputError(f"--lock-timeout must be a number of seconds >= 0, got {req.lock_timeout_s:g}")
+    check_at_most("--lock-timeout", req.lock_timeout_s, MAX_LOCK_TIMEOUT_S)
     if not 0.0 <= req.sampling.temperature <= 2.0:
         raise InputError(f"--temperature must be in [0, 2], got {req.sampling.temperature}")
 
@@ -135,15 +144,23 @@ def collect(
     req: CollectRequest,
     env: Mapping[str, str],
     progress: Callable[[ProgressEvent], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> CollectSummary:
-    """Run (or plan, with dry_run) a collection; every finished call is committed as it arrives."""
+    """Run (or plan, with dry_run) a collection; every finished call is committed as it arrives.
+
+    `notice` hears what the user must know even in a quiet run: a wait for another process's lock on
+    the store, and the replies recovered from an earlier run's recovery file.
+    """
     validate_request(req)
+    notice = notice or (lambda _line: None)
     specs = resolve_models(req.models, env)
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
     queries = select_queries(req)
-    with _simulator_if_needed(specs, req) as specs, open_store(req.db) as store:
+    patience = Patience(req.lock_timeout_s, notice)
+    with _simulator_if_needed(specs, req) as specs, open_store(req.db, patience=patience) as store:
+        _recover(store, notice)
         done = store.completed_hashes()
         planned = [
             call
@@ -157,10 +174,21 @@ def collect(
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
         run_id = store.start_run(req.command, _settings(req))
         try:
-            summary = _run(todo, store, run_id, env, _with_prices(req, prices), progress)
-        finally:
+            summary = _run(todo, store, run_id, env, _with_prices(req, prices), progress, notice)
+        except StoreError:
+            raise  # it took nothing more (the replies are in a recovery file), nor would it the end time
+        except BaseException:
             store.finish_run(run_id)
+            raise
+        store.finish_run(run_id)
     return _with_outcome(base, summary)
+
+
+def _recover(store: Store, notice: Callable[[str], None]) -> None:
+    """Import the replies an earlier run saved to recovery files, before planning what is missing."""
+    for done in import_pending(store):
+        already = f" ({done.already} were already stored)" if done.already else ""
+        notice(f"recovered {done.stored} replies from {done.path}{already}")
 
 
 def _with_outcome(base: CollectSummary, run: RunSummary) -> CollectSummary:
@@ -270,8 +298,9 @@ def _run(
     env: Mapping[str, str],
     options: EngineOptions,
     progress: Callable[[ProgressEvent], None] | None,
+    notice: Callable[[str], None],
 ) -> RunSummary:
-    writer = Writer(store, run_id, {p.plan.request_hash: p.query_text for p in todo})
+    writer = Writer(store, run_id, {p.plan.request_hash: p.query_text for p in todo}, notice)
     try:
         return eventloop.run(_drive([p.plan for p in todo], writer, env, options, progress))
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -301,7 +330,8 @@ async def _drive(
     # SIGTERM stops like Ctrl-C: cancel, flush, exit 130 (the runner already turns SIGINT into this).
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, stop)
-    # A write error (disk full, …) stops the run the same way; _run re-raises it as itself.
+    # A store that takes nothing (disk full, locked too long) stops the run the same way; _run raises
+    # the writer's error, which names the recovery file holding every reply received.
     flusher = asyncio.create_task(writer.flush_periodically(stop))
     try:
         return await run_calls(plans, env, writer.add, options, progress)

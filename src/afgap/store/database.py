@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from afgap.errors import StoreError
+from afgap.store.busy import BUSY_TIMEOUT_MS, Patience, store_failure
 from afgap.store.migrations import SCHEMA_VERSION, migrate
 from afgap.store.reads import LabelPair, Reads, StoredExample, StoredOutcome, ToJudge, Unlabelled
 from afgap.store.writes import Writes
@@ -29,8 +30,12 @@ __all__ = [
 _EXPECTED_TABLES = {"runs", "responses", "labels"}
 
 
-def open_store(path: Path, *, create: bool = True) -> Store:
-    """Open (and migrate) the store at path; StoreError with one line if it is not usable."""
+def open_store(path: Path, *, create: bool = True, patience: Patience | None = None) -> Store:
+    """Open (and migrate) the store at path; StoreError with one line if it is not usable.
+
+    Its writes wait up to `patience` for another process's lock (a migration too).
+    """
+    patience = patience or Patience()
     if not path.exists():
         if not create:
             raise StoreError(f"no afgap store at {path} (run `afgap collect` or `afgap import` first)")
@@ -43,12 +48,12 @@ def open_store(path: Path, *, create: bool = True) -> Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         _check_is_ours(conn, path)
-        migrate(conn)
+        migrate(conn, path, patience)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a usable afgap store: {exc}") from None
-    return Store(conn, path)
+        raise store_failure(exc, path) or StoreError(f"{path} is not a usable afgap store: {exc}") from None
+    return Store(conn, path, patience)
 
 
 def _check_is_ours(conn: sqlite3.Connection, path: Path) -> None:
@@ -65,9 +70,10 @@ def _check_is_ours(conn: sqlite3.Connection, path: Path) -> None:
 class Store(Reads, Writes):
     """A migrated connection with afgap's reads and writes."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, patience: Patience | None = None) -> None:
         self.conn = conn
         self.path = path
+        self.patience = patience or Patience()
         self._prompt_ids: dict[str, int] = {}  # messages JSON -> prompts.id, for this connection's writes
 
     def close(self) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+
+from afgap.store.busy import Patience, begin_immediate
 
 # Never edit a shipped migration: append a new one. tests/store pins the resulting schema.
 MIGRATIONS: tuple[str, ...] = (
@@ -98,12 +101,12 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection) -> None:
+def migrate(conn: sqlite3.Connection, path: Path, patience: Patience) -> None:
     """Apply every migration newer than the file's user_version, each atomically."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
         # executescript would COMMIT implicitly; run statements one by one inside our own transaction.
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn, path, patience)
         try:
             for statement in script.split(";"):
                 if statement.strip():
@@ -111,5 +114,6 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                conn.execute("ROLLBACK")
             raise

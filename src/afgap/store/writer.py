@@ -12,6 +12,11 @@ arrives. `close` sends what is left, closes the pipe and waits until the child h
 so a clean stop (end, Ctrl-C, SIGTERM, error) never loses a completed call. The child runs in its own
 session, so Ctrl-C at a terminal reaches only this process; if this process is killed, the child still
 commits what it received, then sees the end of its input and exits.
+
+When the store takes nothing (locked past the patience, disk full), the child says so on its stdout and
+saves what it holds and everything still coming down the pipe to a recovery file (afgap.store.recovery);
+this side stops the run, sends the rest, and saves there itself whatever the child can no longer take.
+The child's notices (waiting for a lock) reach the user through `notice`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,16 +39,18 @@ from typing import IO
 import afgap
 from afgap.errors import StoreError
 from afgap.records import CallRecord
+from afgap.store import recovery
+from afgap.store.batches import Item
 from afgap.store.database import Store
-from afgap.store.rows import ResponseRow, messages_json, response_row, timestamp
+from afgap.store.rows import messages_json, response_row, timestamp
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
-_CHILD_EXIT_TIMEOUT_S = 300.0
-
-# One call for the child: its row, the JSON of the conversation it sent, and (text, reasoning,
-# api_refusal) to label when it was answered.
-Item = tuple[ResponseRow, str, tuple[str | None, str | None, bool] | None]
+NOTICE, FAILED = "notice ", "failed"  # the child's lines on its stdout
+SAVED = 3  # the child's exit code when the store failed and what it received is in the recovery file
+# Beyond the lock patience: the child's last batch may wait that long before it gives up.
+_CHILD_EXIT_MARGIN_S = 300.0
+_POLL_S = 0.2
 
 
 def _same_afgap_env() -> dict[str, str]:
@@ -54,7 +63,13 @@ def _same_afgap_env() -> dict[str, str]:
 class Writer:
     """Buffers finished calls on the loop and streams them to the child process that commits them."""
 
-    def __init__(self, store: Store, run_id: int, query_texts: dict[str, str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run_id: int,
+        query_texts: dict[str, str],
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
         self.run_id, self.query_texts = run_id, query_texts
         self.buffer: list[CallRecord] = []
         # Frames handed to the thread but not yet sent. A flusher cancelled at the end of the run also
@@ -62,17 +77,39 @@ class Writer:
         self.pending: list[bytes] = []
         self.error: BaseException | None = None
         self._path = store.path.resolve()
+        self.recovery = recovery.recovery_path(self._path, run_id)
+        self._patience_s = store.patience.seconds
+        self._notice = notice or (lambda _line: None)
+        self._notices: deque[str] = deque()  # filled by the listener thread, told on this one
+        self._failed = threading.Event()
         # The child's stderr goes to a file (a pipe nobody drains could fill and block it); closed in close().
         self._errors: IO[str] = tempfile.TemporaryFile(mode="w+", prefix="afgap-writer-")  # noqa: SIM115
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "afgap.store.writer_child", str(self._path)],
+            child_command(self._path, self.recovery, self._patience_s),
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=self._errors,
             start_new_session=True,
             env=_same_afgap_env(),
         )
+        self._listener = threading.Thread(target=self._listen, name="afgap-writer-status", daemon=True)
+        self._listener.start()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="afgap-writer")
+
+    def _listen(self) -> None:
+        """Read the child's status lines until it exits (a thread: the loop never blocks on the pipe)."""
+        assert self._child.stdout is not None
+        for raw in self._child.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line == FAILED:
+                self._failed.set()
+            elif line.startswith(NOTICE):
+                self._notices.append(line.removeprefix(NOTICE))
+
+    def tell(self) -> None:
+        """Pass on the child's notices (called on the loop, or while close() waits)."""
+        while self._notices:
+            self._notice(self._notices.popleft())
 
     def add(self, record: CallRecord) -> None:
         """The engine's sink: O(1) on the event loop."""
@@ -100,16 +137,18 @@ class Writer:
         try:
             pipe.write(frame)
             pipe.flush()
-        except (BrokenPipeError, ValueError):  # the child has died (disk full, store locked, killed)
-            raise self._child_failure() from None
+        except (OSError, ValueError):  # the child has died; close() saves what it did not take
+            raise StoreError("the store's writer process has stopped") from None
 
     async def flush_periodically(self, on_error: Callable[[], None]) -> None:
         """Send the buffer to the child every FLUSH_INTERVAL_S; on a write error call on_error."""
         loop = asyncio.get_running_loop()
         while self.error is None:
             await asyncio.sleep(FLUSH_INTERVAL_S)
-            if self._child.poll() is not None:  # it only exits when its input ends, or on a failure
-                self.error = self._child_failure()
+            self.tell()
+            # It says `failed` when the store takes nothing, and only exits early if it dies.
+            if self._failed.is_set() or self._child.poll() is not None:
+                self.error = StoreError("the store's writer has stopped")  # close() says why
                 on_error()
                 return
             if not self.buffer:
@@ -117,8 +156,12 @@ class Writer:
             batch, self.buffer = self.buffer, []
             frame = self._frame(batch)
             self.pending.append(frame)
-            # Awaiting the send before the next sleep makes batches grow when the child is slow.
-            await loop.run_in_executor(self._thread, self._send_or_keep_error, frame)
+            # Awaiting the send before the next sleep makes batches grow when the child is slow; a
+            # child waiting for a lock blocks the send, and its notices are passed on meanwhile.
+            sent = loop.run_in_executor(self._thread, self._send_or_keep_error, frame)
+            while not sent.done():
+                await asyncio.wait({sent}, timeout=_POLL_S)
+                self.tell()
             if self.error is not None:
                 on_error()
 
@@ -131,39 +174,79 @@ class Writer:
             self.error = exc
 
     def close(self) -> None:
-        """Send what is left, then wait until the child has committed it all; re-raise a write error."""
+        """Send what is left, wait until the child has committed (or saved) it all; raise a write error.
+
+        Whatever the child can no longer take is saved to the recovery file here: nothing received is lost.
+        """
         self._thread.shutdown(wait=True)
-        try:
-            if self.error is None:
-                frames = [*self.pending, *([self._frame(self.buffer)] if self.buffer else [])]
-                self.pending, self.buffer = [], []
-                for frame in frames:
-                    self._send(frame)
-        except StoreError as exc:
-            self.error = exc
-        finally:
-            self._finish_child()
-        if self.error is not None:
-            raise self.error
+        frames = [*self.pending, *([self._frame(self.buffer)] if self.buffer else [])]
+        self.pending, self.buffer = [], []
+        unsent = self._send_all(frames)
+        code = self._finish_child()
+        if code == 0 and not unsent and self.error is None:
+            self._errors.close()
+            return
+        lost = self._save_here(unsent)
+        raise self._failure(code, lost)
 
-    def _finish_child(self) -> None:
-        """Close the child's input and wait for it to commit and exit; its failure becomes self.error."""
+    def _send_all(self, frames: list[bytes]) -> list[bytes]:
+        """Send frames in order; those after the child stopped taking them."""
+        for i, frame in enumerate(frames):
+            try:
+                self._send(frame)
+            except StoreError:
+                return frames[i:]
+        return []
+
+    def _finish_child(self) -> int | None:
+        """Close the child's input, wait for it to commit and exit, pass on its notices; its exit code."""
         if self._child.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):  # it already died; its exit code and stderr say why
+            with contextlib.suppress(OSError):  # it already died; its exit code and stderr say why
                 self._child.stdin.close()
-        try:
-            code = self._child.wait(timeout=_CHILD_EXIT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
+        deadline = _CHILD_EXIT_MARGIN_S + self._patience_s
+        waited = 0.0
+        while self._child.poll() is None and waited < deadline:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._child.wait(timeout=_POLL_S)
+            waited += _POLL_S
+            self.tell()
+        if self._child.poll() is None:
             self._child.kill()
-            code = self._child.wait()
-        if code != 0 and self.error is None:
-            self.error = self._child_failure()
-        self._errors.close()
+            self._child.wait()
+        self._listener.join(timeout=5)
+        if self._child.stdout is not None:
+            self._child.stdout.close()
+        self.tell()
+        return self._child.returncode
 
-    def _child_failure(self) -> StoreError:
-        """The child's own one-line reason, as a StoreError."""
-        self._child.wait(timeout=_CHILD_EXIT_TIMEOUT_S)
+    def _save_here(self, frames: list[bytes]) -> str:
+        """Save the calls in frames the child never took to the recovery file; a note if that failed."""
+        # Our own pickles, never read from outside this process.
+        items = [item for frame in frames for item in pickle.loads(frame[FRAME.size :])]
+        if not items:
+            return ""
+        try:
+            recovery.save(self.recovery, items)
+        except OSError as exc:
+            return f"; {len(items)} received replies could not be saved either ({exc.strerror or exc})"
+        return ""
+
+    def _failure(self, code: int | None, lost: str) -> StoreError:
+        """One line: why the store took nothing, and where the received replies are."""
         self._errors.seek(0)
         lines = self._errors.read().strip().splitlines()
-        reason = lines[-1] if lines else f"exit code {self._child.returncode}"
-        return StoreError(f"could not write to the store {self._path}: {reason}")
+        self._errors.close()
+        reason = lines[-1] if lines else f"the store's writer process ended with exit code {code}"
+        saved = recovery.count_lines(self.recovery)
+        where = (
+            f"; {saved} received replies saved to {self.recovery} (the next `afgap collect` on this store "
+            "imports them)"
+            if saved
+            else ""
+        )
+        return StoreError(f"could not write to the store: {reason}{where}{lost}")
+
+
+def child_command(store: Path, saved: Path, patience_s: float) -> list[str]:
+    """The writer child's command line (see afgap.store.writer_child)."""
+    return [sys.executable, "-m", "afgap.store.writer_child", str(store), str(saved), repr(patience_s)]

@@ -1,31 +1,30 @@
 """The child side of the collect writer: read batches on stdin, label them, commit each in one transaction.
 
-`python -m afgap.store.writer_child STORE`. Started by afgap.store.writer.Writer, never by hand.
-Reads length-prefixed pickles until end of input, which comes when the collect ends, stops, or is
-killed; whatever arrived is committed before it exits. A row the store rejects (text it cannot
-encode, a number too large for SQLite) is stored as an `error` row saying why, and the rest of its
-batch is committed: one hostile reply never stops a study. A store that takes no row at all (disk
-full, locked) is one line on stderr and exit code 1 (the parent reports it). The pickles come from
-the parent over a private pipe; nothing else writes to it.
+`python -m afgap.store.writer_child STORE RECOVERY LOCK_TIMEOUT`. Started by afgap.store.writer.Writer,
+never by hand. Reads length-prefixed pickles until end of input, which comes when the collect ends,
+stops, or is killed; whatever arrived is committed before it exits. While another process holds the
+store's lock it waits (up to LOCK_TIMEOUT seconds), saying so on stdout. When the store takes no row at
+all (locked past that, disk full, read-only), it says `failed` on stdout, saves the batch in hand and
+every later one to the recovery file RECOVERY (afgap.store.recovery) until its input ends, prints the
+reason as one line on stderr and exits 3; 1 if even the recovery file could not be written. The pickles
+come from the parent over a private pipe; nothing else writes to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
-from afgap.classify.labels import default_labels
-from afgap.records import Label
-from afgap.store.database import Store, open_store
-from afgap.store.rows import ResponseRow
-from afgap.store.writer import FRAME, Item
-from afgap.store.writes import Collected
-
-UNSTORABLE = "unstorable"  # the error_class of a row the store rejected
+from afgap.store import recovery
+from afgap.store.batches import Item, write_batch
+from afgap.store.busy import Patience
+from afgap.store.database import open_store
+from afgap.store.writer import FAILED, FRAME, NOTICE, SAVED
 
 
 def frames(stream: BinaryIO) -> Iterator[list[Item]]:
@@ -41,76 +40,47 @@ def frames(stream: BinaryIO) -> Iterator[list[Item]]:
         yield pickle.loads(body)
 
 
-def _labels(answer: tuple[str | None, str | None, bool] | None) -> list[Label]:
-    """The offline labels of an answered call; a failed call has none."""
-    return default_labels(*answer) if answer else []
+def serve(store_path: Path, saved: Path, patience_s: float, source: BinaryIO, status: TextIO) -> int:
+    """Commit every batch from `source`; on a store failure save the rest to `saved`. The exit code."""
 
+    def say(line: str) -> None:
+        # OSError: the collect is gone (killed); committing matters, telling it does not.
+        with contextlib.suppress(OSError):
+            status.write(line.replace("\n", " ") + "\n")
+            status.flush()
 
-def write_batch(store: Store, batch: Sequence[Item]) -> None:
-    """Commit a batch in one transaction; if that fails, each row alone, a rejected one as an error row."""
-    rows = [_collected(item) for item in batch]
+    batches = frames(source)
+    in_hand: list[Item] = []
     try:
-        store.write_rows(rows)
-        return
-    except Exception:  # which row, if any, is to blame is found out one row at a time
-        pass
-    for row, sent, labels in rows:
-        try:
-            store.write_rows([(row, sent, labels)])
-        except Exception as exc:
-            # Raises again when the store takes no row at all: then the child's failure is the reason.
-            store.write_rows([(unstorable(row, exc), sent, [])])
-
-
-def _collected(item: Item) -> Collected:
-    """A call with its offline labels; a reply the labellers choke on is stored as an error row."""
-    row, sent, answer = item
+        patience = Patience(patience_s, lambda notice: say(NOTICE + notice))
+        with open_store(store_path, create=False, patience=patience) as store:
+            for in_hand in batches:
+                write_batch(store, in_hand)
+            return 0
+    except Exception as exc:  # disk full, locked past patience, …: the reason, after the replies are safe
+        say(FAILED)
+        reason = str(exc) or type(exc).__name__
     try:
-        return row, sent, _labels(answer)
-    except Exception as exc:
-        return unstorable(row, exc), sent, []
-
-
-def unstorable(row: ResponseRow, exc: Exception) -> ResponseRow:
-    """`row` as an error row saying why it was rejected, stripped of the reply and of anything unencodable."""
-    reason = f"the store rejected this reply: {type(exc).__name__}: {exc}"
-    failed = row._replace(
-        status="error",
-        text=None,
-        reasoning=None,
-        provider_model=None,
-        finish_reason=None,
-        tokens_in=None,
-        tokens_out=None,
-        cost_usd=None,
-        api_refusal=False,
-        error_class=UNSTORABLE,
-        error_message=" ".join(reason.split())[:300],
-    )
-    # "replace" turns a lone surrogate into "?", so what is left encodes whatever it held.
-    return ResponseRow._make(_encodable(value) for value in failed)
-
-
-def _encodable(value: object) -> object:
-    return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
+        recovery.save(saved, in_hand)
+        for batch in batches:
+            recovery.save(saved, batch)
+    except OSError as exc:
+        print(f"{reason}; and the recovery file {saved} could not be written: {exc}", file=sys.stderr)
+        return 1
+    print(reason, file=sys.stderr)
+    return SAVED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Commit every batch from stdin to the store at argv[0]; 0 on end of input, 1 on a write error."""
-    (path,) = sys.argv[1:] if argv is None else argv
-    try:
-        with open_store(Path(path), create=False) as store:
-            for batch in frames(sys.stdin.buffer):
-                write_batch(store, batch)
-    except Exception as exc:  # disk full, store locked, …: one line for the parent to show
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-        return 1
-    return 0
+    """Serve the store, recovery file and patience named in argv (see the module docstring)."""
+    path, saved, patience = sys.argv[1:] if argv is None else argv
+    return serve(Path(path), Path(saved), float(patience), sys.stdin.buffer, sys.stdout)
 
 
 if __name__ == "__main__":
     code = main()
     # Everything is committed and the store closed: skip the interpreter's teardown (tens of ms of
     # module and object cleanup), which the collect would otherwise wait for at its very end.
+    sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from afgap import __version__
 from afgap.records import CallRecord, InterchangeRecord, Label
+from afgap.store.busy import Patience, begin_immediate, store_failure
 from afgap.store.rows import (
     JudgeCallRow,
     LabelRow,
@@ -43,28 +45,41 @@ class Writes:
     """The store's INSERTs and UPDATEs; mixed into Store, which owns the connection."""
 
     conn: sqlite3.Connection
+    path: Path
+    patience: Patience  # how long a write waits for another process's lock
     _prompt_ids: dict[str, int]  # messages JSON -> prompts.id, for this connection's writes
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error (the connection is in autocommit mode)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE (waiting out another writer) … COMMIT, or ROLLBACK on any error.
+
+        A store that takes no write (disk full, read-only, locked past patience) raises StoreError naming
+        the cause; SQLite has already rolled back after some of those, and a ROLLBACK then would fail with
+        "no transaction is active" and hide the cause.
+        """
+        begin_immediate(self.conn, self.path, self.patience)
         try:
             yield
             self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            failure = store_failure(exc, self.path)
+            if failure is not None:
+                raise failure from None
             raise
 
     # ---- runs -------------------------------------------------------------------------------------
     def start_run(self, command: str, settings: Mapping[str, Any]) -> int:
         """Record a collect invocation; the command line must already be free of secrets."""
-        cur = self.conn.execute(_INSERT_RUN, run_row(__version__, command, settings))
+        with self._transaction():
+            cur = self.conn.execute(_INSERT_RUN, run_row(__version__, command, settings))
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int) -> None:
         """Stamp a run's end time."""
-        self.conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (timestamp(), run_id))
+        with self._transaction():
+            self.conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (timestamp(), run_id))
 
     # ---- collection -------------------------------------------------------------------------------
     def write_calls(
