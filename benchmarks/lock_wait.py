@@ -6,8 +6,8 @@
 The simulator (40 ms a reply, `faker`) answers 60 built-in queries x 2 conditions x 2 samples at concurrency 4
 (240 calls, ~2.5 s unlocked). Once 20 replies are stored, a separate connection takes the store's write
 lock (BEGIN IMMEDIATE) and holds it for `--hold` seconds. Printed: the collect's exit code, its stderr,
-the replies it received (its last progress line), the rows stored (and distinct cells: equal when nothing is duplicated),
-what is in recovery files, and after a rerun (when the first collect gave up) the same counts again.
+the replies it received (its last progress line), the rows stored (and distinct cells: equal when
+nothing is duplicated), what is in recovery files, and after a rerun (if the first gave up) the same.
 """
 
 from __future__ import annotations

@@ -32,6 +32,18 @@ CASES: list[tuple[list[str], str]] = [
     ),
     (["collect", "-m", "sim/honest", "--temperature", "2.5"], "--temperature must be in [0, 2], got 2.5"),
     (
+        ["collect", "-m", "sim/honest", "--lock-timeout", "-1"],
+        "--lock-timeout must be a number of seconds >= 0, got -1",
+    ),
+    (
+        ["collect", "-m", "sim/honest", "--lock-timeout", "1e9"],
+        "--lock-timeout must be at most 86,400, got 1,000,000,000",
+    ),
+    (
+        ["collect", "-m", "sim/honest", "--lock-timeout", "nan"],
+        "--lock-timeout must be a number of seconds >= 0, got nan",
+    ),
+    (
         ["plan", "--baseline", "0.1", "--gap", "0.1", "--samples", "5000"],
         "--samples must be at most 1,000, got 5,000",
     ),

@@ -174,7 +174,6 @@ def test_a_full_disk_says_so_and_saves_the_replies(
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("afgap: error:")]
     (saved,) = _recovery_files(db)
     assert "is full" in line and "cannot rollback" not in line and str(saved) in line
-    stored, _ = _rows(db)
     assert f"{len(saved.read_text().splitlines())} received replies saved to {saved}" in line
     monkeypatch.setattr(writer, "child_command", real_command)
     rerun = cli("collect", "-m", "sim/faker", "--limit", "60", "--quiet", "--db", str(db))

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from afgap.engine.plans import plan_calls
-from afgap.errors import StoreError
+from afgap.errors import Interrupted, StoreError
 from afgap.providers.registry import resolve
 from afgap.queries import load_queries
 from afgap.records import CallPlan, CallRecord, Sampling
 from afgap.scenarios import load_scenario
+from afgap.store import recovery
+from afgap.store.busy import Patience
 from afgap.store.database import Store, open_store
 from afgap.store.writer import Writer
 
@@ -148,3 +152,33 @@ def test_an_unwritable_row_becomes_an_error_row_and_the_rest_of_its_batch_is_com
         "the store rejected this reply: UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800'"
         " in position 1: surrogates not allowed",
     ]
+
+
+def test_a_second_ctrl_c_while_the_store_is_locked_loses_no_reply(tmp_path: Path) -> None:
+    db = tmp_path / "w.sqlite"
+    plans = _plans(100)  # 200 calls of 2 kB: more than the pipe holds while the child waits
+    records = [CallRecord(plan=p, status="ok", messages_sent=p.messages, text="x" * 2000) for p in plans]
+    with open_store(db, patience=Patience(30.0)) as store:
+        writer = Writer(store, store.start_run("t", {}), {})
+        # Batches of 10, as the flusher would have queued them: the child takes the first and waits.
+        writer.pending = [writer._frame(records[i : i + 10]) for i in range(0, len(records), 10)]
+        locker = sqlite3.connect(db, isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        ctrl_c = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+        ctrl_c.start()
+        try:
+            with pytest.raises(Interrupted) as stop:
+                writer.close()  # blocked: the child waits for the lock, the pipe is full
+        finally:
+            ctrl_c.join()
+            locker.execute("ROLLBACK")
+            locker.close()
+    assert writer._child.wait(timeout=30) == 0  # it committed what it held once the lock was gone
+    (own,) = tmp_path.glob("w.sqlite.recovery-*.jsonl")
+    message = str(stop.value)
+    assert f"saved to {own}; the writer process {writer._child.pid} stores the rest" in message
+    with sqlite3.connect(db) as conn:
+        stored = {h for (h,) in conn.execute("SELECT request_hash FROM responses")}
+    saved = {h.request_hash for h, _, _ in recovery.load(own)}
+    assert stored | saved == {p.request_hash for p in plans}
+    assert saved - stored  # some were never sent to the child: only the file has them

@@ -40,6 +40,9 @@ from afgap.store.database import Store, open_store
 from afgap.store.recovery import import_pending
 from afgap.store.writer import Writer
 
+# Stopped by Ctrl-C: how long the run's end time may wait for another process's lock.
+_STOPPED_LOCK_WAIT_S = 2.0
+
 
 @dataclass(frozen=True)
 class CollectRequest:
@@ -178,7 +181,9 @@ def collect(
         except StoreError:
             raise  # it took nothing more (the replies are in a recovery file), nor would it the end time
         except BaseException:
-            store.finish_run(run_id)
+            # Stopped (Ctrl-C): the end time is not worth another wait for a lock.
+            with contextlib.suppress(StoreError):
+                store.finish_run(run_id, patience_s=_STOPPED_LOCK_WAIT_S)
             raise
         store.finish_run(run_id)
     return _with_outcome(base, summary)

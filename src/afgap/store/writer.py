@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO
 
 import afgap
-from afgap.errors import StoreError
+from afgap.errors import Interrupted, StoreError
 from afgap.records import CallRecord
 from afgap.store import recovery
 from afgap.store.batches import Item
@@ -75,6 +75,7 @@ class Writer:
         # Frames handed to the thread but not yet sent. A flusher cancelled at the end of the run also
         # cancels a frame still queued for the thread; close() sends whatever is left here.
         self.pending: list[bytes] = []
+        self._unsent: list[bytes] = []  # close()'s frames not yet written to the pipe
         self.error: BaseException | None = None
         self._path = store.path.resolve()
         self.recovery = recovery.recovery_path(self._path, run_id)
@@ -87,6 +88,7 @@ class Writer:
         self._child = subprocess.Popen(
             child_command(self._path, self.recovery, self._patience_s),
             stdin=subprocess.PIPE,
+            bufsize=0,
             stdout=subprocess.PIPE,
             stderr=self._errors,
             start_new_session=True,
@@ -99,12 +101,13 @@ class Writer:
     def _listen(self) -> None:
         """Read the child's status lines until it exits (a thread: the loop never blocks on the pipe)."""
         assert self._child.stdout is not None
-        for raw in self._child.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if line == FAILED:
-                self._failed.set()
-            elif line.startswith(NOTICE):
-                self._notices.append(line.removeprefix(NOTICE))
+        with self._child.stdout:  # closed here, at the child's exit, even when close() stopped waiting
+            for raw in self._child.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                if line == FAILED:
+                    self._failed.set()
+                elif line.startswith(NOTICE):
+                    self._notices.append(line.removeprefix(NOTICE))
 
     def tell(self) -> None:
         """Pass on the child's notices (called on the loop, or while close() waits)."""
@@ -134,9 +137,10 @@ class Writer:
         """Write one frame to the child's stdin; a full pipe blocks here with the GIL released."""
         pipe = self._child.stdin
         assert pipe is not None
+        view = memoryview(frame)
         try:
-            pipe.write(frame)
-            pipe.flush()
+            while view:  # unbuffered, so closing the pipe never has a half-sent frame to flush (and block on)
+                view = view[pipe.write(view) or 0 :]
         except (OSError, ValueError):  # the child has died; close() saves what it did not take
             raise StoreError("the store's writer process has stopped") from None
 
@@ -179,24 +183,49 @@ class Writer:
         Whatever the child can no longer take is saved to the recovery file here: nothing received is lost.
         """
         self._thread.shutdown(wait=True)
-        frames = [*self.pending, *([self._frame(self.buffer)] if self.buffer else [])]
+        self._unsent = [*self.pending, *([self._frame(self.buffer)] if self.buffer else [])]
         self.pending, self.buffer = [], []
-        unsent = self._send_all(frames)
-        code = self._finish_child()
+        try:
+            unsent = self._send_all()
+            code = self._finish_child()
+        except KeyboardInterrupt:  # a second Ctrl-C while the child waits for a lock
+            raise self._abandon() from None
         if code == 0 and not unsent and self.error is None:
             self._errors.close()
             return
         lost = self._save_here(unsent)
         raise self._failure(code, lost)
 
-    def _send_all(self, frames: list[bytes]) -> list[bytes]:
-        """Send frames in order; those after the child stopped taking them."""
-        for i, frame in enumerate(frames):
+    def _send_all(self) -> list[bytes]:
+        """Send the frames left in order; those after the child stopped taking them."""
+        while self._unsent:
             try:
-                self._send(frame)
+                self._send(self._unsent[0])
             except StoreError:
-                return frames[i:]
+                return self._unsent
+            del self._unsent[0]
         return []
+
+    def _abandon(self) -> Interrupted:
+        """Stop waiting for the child: save what it was not sent, and say where everything else will go.
+
+        The child, in its own session, goes on: it commits what it has once the lock is free, or saves it
+        to the recovery file when its patience runs out. A frame cut short on the pipe is dropped by the
+        child and saved here; one sent whole may be in both places, which an import does not duplicate.
+        """
+        if self._child.stdin is not None:
+            self._child.stdin.close()  # the child sees the end of its input, and a cut frame is dropped
+        self._errors.close()
+        own = recovery.recovery_path(self._path, self.run_id)
+        lost = self._save_here(self._unsent, own)
+        saved = (
+            f"{recovery.count_lines(own)} replies not yet sent to it saved to {own}; " if own.exists() else ""
+        )
+        return Interrupted(
+            f"interrupted while the store's writer waited for it: {saved}the writer process "
+            f"{self._child.pid} stores the rest once the lock is released, or saves them to {self.recovery} "
+            f"after {self._patience_s:g} s{lost}"
+        )
 
     def _finish_child(self) -> int | None:
         """Close the child's input, wait for it to commit and exit, pass on its notices; its exit code."""
@@ -214,19 +243,17 @@ class Writer:
             self._child.kill()
             self._child.wait()
         self._listener.join(timeout=5)
-        if self._child.stdout is not None:
-            self._child.stdout.close()
         self.tell()
         return self._child.returncode
 
-    def _save_here(self, frames: list[bytes]) -> str:
-        """Save the calls in frames the child never took to the recovery file; a note if that failed."""
+    def _save_here(self, frames: list[bytes], path: Path | None = None) -> str:
+        """Save the calls in frames the child never took to a recovery file; a note if that failed."""
         # Our own pickles, never read from outside this process.
         items = [item for frame in frames for item in pickle.loads(frame[FRAME.size :])]
         if not items:
             return ""
         try:
-            recovery.save(self.recovery, items)
+            recovery.save(path or self.recovery, items)
         except OSError as exc:
             return f"; {len(items)} received replies could not be saved either ({exc.strerror or exc})"
         return ""

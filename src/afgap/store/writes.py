@@ -50,14 +50,14 @@ class Writes:
     _prompt_ids: dict[str, int]  # messages JSON -> prompts.id, for this connection's writes
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, patience: Patience | None = None) -> Iterator[None]:
         """BEGIN IMMEDIATE (waiting out another writer) … COMMIT, or ROLLBACK on any error.
 
         A store that takes no write (disk full, read-only, locked past patience) raises StoreError naming
         the cause; SQLite has already rolled back after some of those, and a ROLLBACK then would fail with
         "no transaction is active" and hide the cause.
         """
-        begin_immediate(self.conn, self.path, self.patience)
+        begin_immediate(self.conn, self.path, patience or self.patience)
         try:
             yield
             self.conn.execute("COMMIT")
@@ -76,9 +76,9 @@ class Writes:
             cur = self.conn.execute(_INSERT_RUN, run_row(__version__, command, settings))
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int) -> None:
-        """Stamp a run's end time."""
-        with self._transaction():
+    def finish_run(self, run_id: int, patience_s: float | None = None) -> None:
+        """Stamp a run's end time (waiting `patience_s` for a lock, if given, else the store's patience)."""
+        with self._transaction(None if patience_s is None else Patience(patience_s, self.patience.on_wait)):
             self.conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (timestamp(), run_id))
 
     # ---- collection -------------------------------------------------------------------------------
