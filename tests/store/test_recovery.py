@@ -6,6 +6,8 @@ import io
 import json
 import pickle
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +130,25 @@ def test_the_child_saves_the_batch_in_hand_and_all_later_ones_when_the_disk_fill
     saved_hashes = {json.loads(line)["row"]["request_hash"] for line in saved.read_text().splitlines()}
     assert stored_hashes and saved_hashes and not stored_hashes & saved_hashes
     assert stored_hashes | saved_hashes == {row.request_hash for row, _, _ in items}
+
+
+def test_a_recovery_file_being_written_is_left_for_the_next_collect(tmp_path: Path) -> None:
+    import fcntl
+
+    with _store(tmp_path) as store:
+        path = recovery.recovery_path(store.path, 1)
+        recovery.save(path, _items(1))
+        with path.open("a") as writing:
+            fcntl.flock(writing.fileno(), fcntl.LOCK_EX)  # as a collect's writer appending to it holds it
+            assert recovery.import_pending(store) == [] and path.exists()
+        assert [d.stored for d in recovery.import_pending(store)] == [2] and not path.exists()
+    # A save that waited on an import which then deleted the file starts a new file: no line is lost.
+    path.write_text("")
+    with path.open("rb") as importing:
+        fcntl.flock(importing.fileno(), fcntl.LOCK_EX)
+        saving = threading.Thread(target=recovery.save, args=(path, _items(1)))
+        saving.start()
+        time.sleep(0.2)  # it has opened the file and waits for the lock
+        path.unlink()
+    saving.join(5)
+    assert len(path.read_text().splitlines()) == 2

@@ -12,10 +12,12 @@ from __future__ import annotations
 import glob
 import json
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,6 +26,9 @@ from afgap.files import read_jsonl
 from afgap.store.batches import Answer, Item, write_batch
 from afgap.store.database import Store
 from afgap.store.rows import ResponseRow
+
+if sys.platform != "win32":
+    import fcntl
 
 
 class SavedCall(BaseModel):
@@ -58,15 +63,17 @@ def pending(store: Path) -> list[Path]:
 
 def save(path: Path, items: Iterable[Item]) -> int:
     """Append `items` to the recovery file at `path`, synced to disk; how many were written."""
-    count = 0
-    with path.open("a", encoding="utf-8") as f:
-        for row, messages, answer in items:
-            # ASCII JSON: a lone surrogate (which UTF-8 cannot hold) survives as an escape.
-            f.write(json.dumps({"row": row._asdict(), "messages": messages, "answer": answer}) + "\n")
-            count += 1
-        f.flush()
-        os.fsync(f.fileno())
-    return count
+    # ASCII JSON: a lone surrogate (which UTF-8 cannot hold) survives as an escape.
+    lines = [json.dumps({"row": r._asdict(), "messages": m, "answer": a}) + "\n" for r, m, a in items]
+    while True:
+        with path.open("a", encoding="utf-8") as f:
+            _lock(f, wait=True)
+            if not _is(f, path):  # another collect imported and deleted it meanwhile: start a new one
+                continue
+            f.writelines(lines)
+            f.flush()
+            os.fsync(f.fileno())
+            return len(lines)
 
 
 def load(path: Path) -> list[Item]:
@@ -81,13 +88,43 @@ def import_pending(store: Store) -> list[Recovered]:
     """Commit every recovery file's calls the store lacks, deleting each file once they are committed."""
     done = []
     for path in pending(store.path):
-        items = load(path)
-        stored = store.completed_hashes()
-        new = [item for item in items if item[0].request_hash not in stored]
-        write_batch(store, new)
-        path.unlink()
+        try:
+            f = path.open("rb")
+        except FileNotFoundError:  # another collect imported it first
+            continue
+        with f:
+            # A file being written, or imported by another collect, is left for the next collect.
+            if not _lock(f, wait=False) or not _is(f, path):
+                continue
+            items = load(path)
+            stored = store.completed_hashes()
+            new = [item for item in items if item[0].request_hash not in stored]
+            write_batch(store, new)
+            path.unlink()
         done.append(Recovered(path, len(new), len(items) - len(new)))
     return done
+
+
+def _lock(f: IO[Any], *, wait: bool) -> bool:
+    """An exclusive advisory lock on an open recovery file, held until it is closed; whether it was taken.
+
+    Writer and importer both take it, so an import never deletes lines appended after it read the file.
+    """
+    if sys.platform == "win32":  # no flock; Windows users run one collect per store
+        return True
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _is(f: IO[Any], path: Path) -> bool:
+    """Whether the open file `f` is still the file at `path` (not deleted or replaced since it was opened)."""
+    try:
+        return os.path.samestat(os.fstat(f.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def count_lines(path: Path) -> int:
