@@ -15,14 +15,9 @@ from afgap.errors import StoreError
 from afgap.records import Label
 from afgap.store.database import Store
 from afgap.store.rows import ResponseRow
-from afgap.store.writes import Collected
+from afgap.store.writes import Answer, Collected, Item
 
 UNSTORABLE = "unstorable"  # the error_class of a row the store rejected
-
-# One call: its row, the JSON of the conversation it sent, and (text, reasoning, api_refusal) to label
-# when it was answered.
-Answer = tuple[str | None, str | None, bool]
-Item = tuple[ResponseRow, str, Answer | None]
 
 
 def _labels(answer: Answer | None) -> list[Label]:

@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict
 
 from afgap.errors import StoreError
 from afgap.files import read_jsonl
-from afgap.store.batches import Answer, Item, write_batch
 from afgap.store.database import Store
 from afgap.store.rows import ResponseRow
+from afgap.store.writes import Answer, Item
 
 if sys.platform != "win32":
     import fcntl
@@ -96,6 +96,8 @@ def import_pending(store: Store) -> list[Recovered]:
             # A file being written, or imported by another collect, is left for the next collect.
             if not _lock(f, wait=False) or not _is(f, path):
                 continue
+            from afgap.store.batches import write_batch  # the labellers: only when there is a file
+
             items = load(path)
             stored = store.completed_hashes()
             new = [item for item in items if item[0].request_hash not in stored]

@@ -40,9 +40,9 @@ import afgap
 from afgap.errors import Interrupted, StoreError
 from afgap.records import CallRecord
 from afgap.store import recovery
-from afgap.store.batches import Item
 from afgap.store.database import Store
 from afgap.store.rows import messages_json, response_row, timestamp
+from afgap.store.writes import Item
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long
 FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle

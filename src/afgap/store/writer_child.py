@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from afgap.store import recovery
-from afgap.store.batches import Item, write_batch
+from afgap.store.batches import write_batch
 from afgap.store.busy import Patience
 from afgap.store.database import open_store
 from afgap.store.writer import FAILED, FRAME, NOTICE, SAVED
+from afgap.store.writes import Item
 
 
 def frames(stream: BinaryIO) -> Iterator[list[Item]]:

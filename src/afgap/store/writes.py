@@ -39,6 +39,10 @@ _INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
 
 # A collected call for the store: its row, the JSON of the conversation it sent, and its labels.
 Collected = tuple[ResponseRow, str, Sequence[Label]]
+# The same call before labelling (the collect writer's unit): (text, reasoning, api_refusal) to label
+# when it was answered, else None.
+Answer = tuple[str | None, str | None, bool]
+Item = tuple[ResponseRow, str, Answer | None]
 
 
 class Writes:
