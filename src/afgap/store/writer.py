@@ -32,8 +32,9 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
+from queue import SimpleQueue
 from typing import IO
 
 import afgap
@@ -96,7 +97,18 @@ class Writer:
         )
         self._listener = threading.Thread(target=self._listen, name="afgap-writer-status", daemon=True)
         self._listener.start()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="afgap-writer")
+        # One daemon thread sends the frames: blocked on a full pipe (the child waiting for a lock), it
+        # must not keep this process from exiting once close() has saved what was not sent.
+        self._jobs: SimpleQueue[tuple[bytes, Future[None]] | None] = SimpleQueue()
+        self._in_flight: Future[None] | None = None
+        threading.Thread(target=self._send_loop, name="afgap-writer", daemon=True).start()
+
+    def _send_loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            frame, done = job
+            if done.set_running_or_notify_cancel():  # cancelled while queued: close() sends it (pending)
+                self._send_or_keep_error(frame)
+                done.set_result(None)
 
     def _listen(self) -> None:
         """Read the child's status lines until it exits (a thread: the loop never blocks on the pipe)."""
@@ -146,7 +158,6 @@ class Writer:
 
     async def flush_periodically(self, on_error: Callable[[], None]) -> None:
         """Send the buffer to the child every FLUSH_INTERVAL_S; on a write error call on_error."""
-        loop = asyncio.get_running_loop()
         while self.error is None:
             await asyncio.sleep(FLUSH_INTERVAL_S)
             self.tell()
@@ -162,10 +173,16 @@ class Writer:
             self.pending.append(frame)
             # Awaiting the send before the next sleep makes batches grow when the child is slow; a
             # child waiting for a lock blocks the send, and its notices are passed on meanwhile.
-            sent = loop.run_in_executor(self._thread, self._send_or_keep_error, frame)
-            while not sent.done():
-                await asyncio.wait({sent}, timeout=_POLL_S)
-                self.tell()
+            self._in_flight = Future()
+            self._jobs.put((frame, self._in_flight))
+            sent = asyncio.wrap_future(self._in_flight)
+            try:
+                while not sent.done():
+                    await asyncio.wait({sent}, timeout=_POLL_S)
+                    self.tell()
+            except asyncio.CancelledError:
+                sent.cancel()  # the send goes on; close() waits for it, and the closed loop hears nothing
+                raise
             if self.error is not None:
                 on_error()
 
@@ -182,10 +199,11 @@ class Writer:
 
         Whatever the child can no longer take is saved to the recovery file here: nothing received is lost.
         """
-        self._thread.shutdown(wait=True)
-        self._unsent = [*self.pending, *([self._frame(self.buffer)] if self.buffer else [])]
-        self.pending, self.buffer = [], []
         try:
+            self._wait_in_flight()
+            self._jobs.put(None)
+            self._unsent = [*self.pending, *([self._frame(self.buffer)] if self.buffer else [])]
+            self.pending, self.buffer = [], []
             unsent = self._send_all()
             code = self._finish_child()
         except KeyboardInterrupt:  # a second Ctrl-C while the child waits for a lock
@@ -195,6 +213,20 @@ class Writer:
             return
         lost = self._save_here(unsent)
         raise self._failure(code, lost)
+
+    def _wait_in_flight(self) -> None:
+        """Wait for the frame the thread is sending (the child may be waiting for a lock), telling notices."""
+        while self._in_flight is not None and not self._in_flight.done():
+            with contextlib.suppress(TimeoutError):
+                self._in_flight.result(timeout=_POLL_S)
+            self.tell()
+
+    def _close_input_after_send(self) -> None:
+        if self._in_flight is not None:
+            self._in_flight.result()
+        if self._child.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._child.stdin.close()
 
     def _send_all(self) -> list[bytes]:
         """Send the frames left in order; those after the child stopped taking them."""
@@ -213,11 +245,12 @@ class Writer:
         to the recovery file when its patience runs out. A frame cut short on the pipe is dropped by the
         child and saved here; one sent whole may be in both places, which an import does not duplicate.
         """
-        if self._child.stdin is not None:
-            self._child.stdin.close()  # the child sees the end of its input, and a cut frame is dropped
+        frames = [*self.pending, *self._unsent, *([self._frame(self.buffer)] if self.buffer else [])]
+        # The child sees the end of its input once the thread's send (if one is blocked) is through.
+        threading.Thread(target=self._close_input_after_send, daemon=True).start()
         self._errors.close()
         own = recovery.recovery_path(self._path, self.run_id)
-        lost = self._save_here(self._unsent, own)
+        lost = self._save_here(frames, own)
         saved = (
             f"{recovery.count_lines(own)} replies not yet sent to it saved to {own}; " if own.exists() else ""
         )
