@@ -105,7 +105,7 @@ def test_a_lock_mid_collect_is_waited_out_and_no_reply_is_lost(tmp_path: Path, s
     db = tmp_path / "s.sqlite"
     proc = _collect(db, slow_sim)
     _wait_for_rows(db, 10)
-    lock = _Lock(db, 2.5)
+    lock = _Lock(db, 2.0)  # a notice comes after 1.5 s
     _, stderr = proc.communicate(timeout=60)
     lock.release()
     assert proc.returncode == 0, stderr
@@ -117,7 +117,7 @@ def test_a_lock_past_lock_timeout_saves_every_received_reply_and_the_rerun_impor
     tmp_path: Path, slow_sim: Any
 ) -> None:
     db = tmp_path / "s.sqlite"
-    proc = _collect(db, slow_sim, "--lock-timeout", "3")
+    proc = _collect(db, slow_sim, "--lock-timeout", "2")
     _wait_for_rows(db, 10)
     lock = _Lock(db, 60)
     _, stderr = proc.communicate(timeout=60)
@@ -125,8 +125,8 @@ def test_a_lock_past_lock_timeout_saves_every_received_reply_and_the_rerun_impor
     (line,) = [line for line in stderr.splitlines() if line.startswith("afgap: error:")]
     (saved,) = _recovery_files(db)
     stored, _ = _rows(db)
-    assert "stayed locked by another process: gave up after 3 s" in line
-    # Every call came back within the 3 s: each is stored or saved, none in between.
+    assert "stayed locked by another process: gave up after 2 s" in line
+    # Every call came back within the 2 s: each is stored or saved, none in between.
     assert f"{TOTAL - stored} received replies saved to {saved}" in line
     lock.release()
     sent_before = _requests(slow_sim)
@@ -141,7 +141,7 @@ def test_a_lock_past_lock_timeout_saves_every_received_reply_and_the_rerun_impor
 def test_a_lock_held_when_the_collect_starts_is_waited_for(tmp_path: Path, slow_sim: Any) -> None:
     db = tmp_path / "s.sqlite"
     open_store(db).close()
-    lock = _Lock(db, 3.0)  # the collect takes about a second to start
+    lock = _Lock(db, 2.7)  # the collect takes about a second to start; a notice comes after 1.5 s
     proc = _collect(db, slow_sim, "--limit", "3")
     _, stderr = proc.communicate(timeout=60)
     lock.release()

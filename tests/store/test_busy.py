@@ -14,29 +14,38 @@ from afgap.store.busy import Patience
 from afgap.store.database import open_store
 
 
-def _hold_lock(path: Path, seconds: float) -> threading.Thread:
-    """Another connection holds the write lock for `seconds`; returns once it has it."""
-    taken = threading.Event()
+class _Holder(threading.Thread):
+    """Another connection holding the write lock for `seconds`, or until join(); started once it has it."""
 
-    def hold() -> None:
-        conn = sqlite3.connect(path, isolation_level=None)
+    def __init__(self, path: Path, seconds: float) -> None:
+        super().__init__()
+        self.path, self.seconds = path, seconds
+        self.taken, self.released = threading.Event(), threading.Event()
+        self.start()
+        assert self.taken.wait(5)
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
-        taken.set()
-        time.sleep(seconds)
+        self.taken.set()
+        self.released.wait(self.seconds)
         conn.execute("ROLLBACK")
         conn.close()
 
-    thread = threading.Thread(target=hold)
-    thread.start()
-    taken.wait(5)
-    return thread
+    def join(self, timeout: float | None = None) -> None:
+        self.released.set()
+        super().join(timeout)
+
+
+def _hold_lock(path: Path, seconds: float) -> _Holder:
+    return _Holder(path, seconds)
 
 
 def test_a_write_waits_for_the_lock_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     open_store(path).close()
     heard: list[str] = []
-    holder = _hold_lock(path, 1.6)
+    holder = _hold_lock(path, 1.6)  # a notice comes after 1.5 s: slices of 0.1, 0.2, 0.4 and 0.8 s
     started = time.monotonic()
     with open_store(path, patience=Patience(10.0, heard.append)) as store:  # opening needs no lock
         run_id = store.start_run("afgap collect", {})
@@ -60,11 +69,11 @@ def test_a_brief_lock_is_waited_for_silently(tmp_path: Path) -> None:
 def test_a_lock_held_past_patience_is_a_store_error_and_no_transaction_is_left_open(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     with open_store(path, patience=Patience(0.5)) as store:
-        holder = _hold_lock(path, 1.5)
+        holder = _hold_lock(path, 30)
         with pytest.raises(StoreError, match=r"stayed locked by another process: gave up after \d+ s"):
             store.start_run("afgap collect", {})
         assert not store.conn.in_transaction
-        holder.join()
+        holder.join()  # released now
         assert store.start_run("afgap collect", {}) == 1  # usable once the lock is gone
 
 

@@ -255,9 +255,9 @@ class Writer:
             f"{recovery.count_lines(own)} replies not yet sent to it saved to {own}; " if own.exists() else ""
         )
         return Interrupted(
-            f"interrupted while the store's writer waited for it: {saved}the writer process "
-            f"{self._child.pid} stores the rest once the lock is released, or saves them to {self.recovery} "
-            f"after {self._patience_s:g} s{lost}"
+            f"interrupted before the store's writer finished: {saved}writer process {self._child.pid} goes "
+            f"on storing the rest (once the store's lock is free), or saves them to {self.recovery} if it "
+            f"waits more than {self._patience_s:g} s{lost}"
         )
 
     def _finish_child(self) -> int | None:
