@@ -33,6 +33,7 @@ from afgap.settings import (
     check_at_most,
 )
 from afgap.sim.settings import SimSettings
+from afgap.store import claims
 from afgap.store.database import Store, open_store
 from afgap.store.writer import Writer
 
@@ -89,6 +90,8 @@ class CollectSummary:
     dry_run: bool = False
     budget_stopped: bool = False
     auth_failures: tuple[str, ...] = ()
+    elsewhere: int = 0  # calls left to other collects running on the same store
+    holders: tuple[tuple[int, int, str], ...] = ()  # those collects: (run id, pid, host or "" if this)
     estimate: Estimate = field(default_factory=Estimate)
     first_errors: Mapping[str, str] = field(default_factory=dict)
 
@@ -135,15 +138,22 @@ def collect(
     req: CollectRequest,
     env: Mapping[str, str],
     progress: Callable[[ProgressEvent], None] | None = None,
+    notice: Callable[[CollectSummary], None] | None = None,
 ) -> CollectSummary:
-    """Run (or plan, with dry_run) a collection; every finished call is committed as it arrives."""
+    """Run (or plan, with dry_run) a collection; every finished call is committed as it arrives.
+
+    Calls another live collect on the same store is making are left to it (store/claims.py); `notice`
+    gets the summary of the split before anything is sent.
+    """
     validate_request(req)
     specs = resolve_models(req.models, env)
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
     queries = select_queries(req)
-    with _simulator_if_needed(specs, req) as specs, open_store(req.db) as store:
+    # A dry run only reads: it works on a store this process cannot write.
+    readonly = req.dry_run and req.db.exists()
+    with _simulator_if_needed(specs, req) as specs, open_store(req.db, readonly=readonly) as store:
         done = store.completed_hashes()
         planned = [
             call
@@ -157,10 +167,29 @@ def collect(
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
         run_id = store.start_run(req.command, _settings(req))
         try:
-            summary = _run(todo, store, run_id, env, _with_prices(req, prices), progress)
+            share = claims.claim(store, run_id, [p.plan.request_hash for p in todo])
+            base = _with_share(base, share)
+            if notice is not None and share.others:
+                notice(base)
+            mine = [p for p in todo if p.plan.request_hash in share.mine]
+            if not mine:
+                return base
+            summary = _run(mine, store, run_id, env, _with_prices(req, prices), progress)
         finally:
+            claims.release(store, run_id)
             store.finish_run(run_id)
     return _with_outcome(base, summary)
+
+
+def _with_share(base: CollectSummary, share: claims.Share) -> CollectSummary:
+    """The plan's counts, less what other collects stored meanwhile or are making now."""
+    return dataclasses.replace(
+        base,
+        cached=base.cached + share.stored_meanwhile,
+        to_send=len(share.mine),
+        elsewhere=share.elsewhere,
+        holders=tuple((h.run_id, h.pid, h.host) for h in share.others),
+    )
 
 
 def _with_outcome(base: CollectSummary, run: RunSummary) -> CollectSummary:
@@ -272,8 +301,11 @@ def _run(
     progress: Callable[[ProgressEvent], None] | None,
 ) -> RunSummary:
     writer = Writer(store, run_id, {p.plan.request_hash: p.query_text for p in todo})
+    plans = [p.plan for p in todo]
     try:
-        return eventloop.run(_drive([p.plan for p in todo], writer, env, options, progress))
+        return eventloop.run(
+            _drive(plans, writer, env, options, progress, lambda: claims.heartbeat(store, run_id))
+        )
     except (KeyboardInterrupt, asyncio.CancelledError):
         if writer.error is not None:
             raise writer.error from None
@@ -290,6 +322,7 @@ async def _drive(
     env: Mapping[str, str],
     options: EngineOptions,
     progress: Callable[[ProgressEvent], None] | None,
+    beat: Callable[[], object],
 ) -> RunSummary:
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -303,7 +336,16 @@ async def _drive(
         loop.add_signal_handler(signal.SIGTERM, stop)
     # A write error (disk full, …) stops the run the same way; _run re-raises it as itself.
     flusher = asyncio.create_task(writer.flush_periodically(stop))
+    beating = asyncio.create_task(_heartbeat(beat))
     try:
         return await run_calls(plans, env, writer.add, options, progress)
     finally:
         flusher.cancel()
+        beating.cancel()
+
+
+async def _heartbeat(beat: Callable[[], object]) -> None:
+    """Keep this run's claims live for collects on other hosts (store/claims.py); off the loop."""
+    while True:
+        await asyncio.sleep(claims.HEARTBEAT_S)
+        await asyncio.to_thread(beat)
