@@ -75,19 +75,19 @@ def _finish(proc: subprocess.Popen[str]) -> str:
 
 def test_a_second_collect_sends_only_what_the_first_is_not_sending(tmp_path: Path, slow_sim: Any) -> None:
     db = tmp_path / "shared.sqlite"
-    first = _collect(db, slow_sim, 30)  # 120 calls
+    first = _collect(db, slow_sim, 20)  # 80 calls
     _wait_until(db, "SELECT COUNT(*) FROM responses", 4)  # it has claimed and is sending
-    second = _collect(db, slow_sim, 60)  # 240 calls, 120 of them the first's
+    second = _collect(db, slow_sim, 40)  # 160 calls, 80 of them the first's
     second_err = _finish(second)
     _finish(first)
     line = re.search(
         r"(\d+) calls are being made by another collect on this store \(run 1, pid (\d+)\); "
-        r"this run sends the other 120",
+        r"this run sends the other 80",
         second_err,
     )
     assert line is not None, second_err
-    assert int(line.group(2)) == first.pid and 0 < int(line.group(1)) <= 120 - 4
-    assert _cells(db) == (240, 240)
+    assert int(line.group(2)) == first.pid and 0 < int(line.group(1)) <= 80 - 4
+    assert _cells(db) == (160, 160)
     assert slow_sim.simulator.counters.requests == _requests(db)  # each call sent once, by one or the other
     assert _count(db, "SELECT COUNT(*) FROM claims") == 0
     assert _count(db, "SELECT COUNT(*) FROM collectors") == 0
@@ -109,12 +109,12 @@ def test_a_collect_with_nothing_left_exits_0_at_once_and_says_why(tmp_path: Path
 
 def test_the_claims_of_a_killed_collect_do_not_block_a_rerun(tmp_path: Path, slow_sim: Any) -> None:
     db = tmp_path / "killed.sqlite"
-    killed = _collect(db, slow_sim, 60)
+    killed = _collect(db, slow_sim, 40)
     _wait_until(db, "SELECT COUNT(*) FROM responses", 10)
     killed.kill()
     killed.communicate(timeout=10)
     assert _count(db, "SELECT COUNT(*) FROM claims") > 0  # left behind by kill -9
-    rerun = _finish(_collect(db, slow_sim, 60))
+    rerun = _finish(_collect(db, slow_sim, 40))
     assert "another collect" not in rerun
-    assert _cells(db) == (240, 240)
+    assert _cells(db) == (160, 160)
     assert _count(db, "SELECT COUNT(*) FROM claims") == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
+import platform
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -104,6 +104,6 @@ def test_another_hosts_claims_live_while_its_heartbeat_is_fresh(db: Path) -> Non
 
 
 def test_is_live_reads_this_process_as_running() -> None:
-    me = CollectorRow(1, os.getpid(), socket.gethostname(), claims.process_start(os.getpid()), "x")
-    assert claims.is_live(me, socket.gethostname())
-    assert not claims.is_live(me._replace(pid=_dead_pid()), socket.gethostname())
+    me = CollectorRow(1, os.getpid(), platform.node(), claims.process_start(os.getpid()), "x")
+    assert claims.is_live(me, platform.node())
+    assert not claims.is_live(me._replace(pid=_dead_pid()), platform.node())

@@ -12,7 +12,7 @@ disk), while its heartbeat is younger than STALE_AFTER_S. So the claims of a col
 from __future__ import annotations
 
 import os
-import socket
+import platform
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,12 +54,12 @@ class Share:
 
 def claim(store: Store, run_id: int, hashes: Sequence[str]) -> Share:
     """Claim, in one transaction, each of `hashes` not stored and not held by a live collect."""
-    me = CollectorRow(run_id, os.getpid(), socket.gethostname(), process_start(os.getpid()), timestamp())
+    me = CollectorRow(run_id, os.getpid(), platform.node(), process_start(os.getpid()), timestamp())
     conn = store.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
         _drop_stale(conn, me)
-        conn.execute(insert_statement("collectors", verb="INSERT OR REPLACE"), me)
+        conn.execute(insert_statement("collectors"), me)
         stored = store.completed_hashes()
         held = dict(conn.execute("SELECT request_hash, run_id FROM claims").fetchall())
         mine = [h for h in dict.fromkeys(hashes) if h not in stored and h not in held]
