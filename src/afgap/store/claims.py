@@ -93,7 +93,7 @@ def heartbeat(store: Store, run_id: int) -> bool:
     """Stamp run_id's heartbeat; False when the store was too busy this time (the next beat retries)."""
     try:
         store.conn.execute("UPDATE collectors SET heartbeat_at = ? WHERE run_id = ?", (timestamp(), run_id))
-    except sqlite3.OperationalError:
+    except sqlite3.Error:  # busy, or the run ended and closed the store while this beat was on its way
         return False
     return True
 

@@ -45,6 +45,8 @@ def open_store(path: Path, *, create: bool = True, readonly: bool = False) -> St
             raise StoreError(f"no afgap store at {path} (run `afgap collect` or `afgap import` first)")
         if not path.parent.exists():
             raise StoreError(f"cannot create store {path}: directory {path.parent} does not exist")
+        if not os.access(path.parent, os.W_OK):
+            raise ReadOnlyStoreError(f"cannot create store {path}: directory {path.parent} is not writable")
         return _open_writable(path)
     if path.is_dir():
         raise StoreError(f"store path {path} is a directory, not a file")
