@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +24,7 @@ SAMPLES = 2
 
 @pytest.fixture
 def slow_sim() -> Iterator[Any]:
-    """Slow enough that the first collect is still sending when the second starts."""
+    """Slow enough that the first collect is still sending when it is paused."""
     with start_in_thread(SimSettings(seed=1, latency_ms=40)) as running:
         yield running
 
@@ -66,6 +68,16 @@ def _wait_until(db: Path, sql: str, at_least: int, timeout: float = 20.0) -> Non
     raise AssertionError(f"not {at_least} from {sql!r} within {timeout} s")
 
 
+@contextlib.contextmanager
+def _paused(proc: subprocess.Popen[str]) -> Iterator[None]:
+    """Stop a running collect (alive, its claims live) so the test does not race a loaded machine."""
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGCONT)
+
+
 def _finish(proc: subprocess.Popen[str]) -> str:
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
@@ -77,8 +89,8 @@ def test_a_second_collect_sends_only_what_the_first_is_not_sending(tmp_path: Pat
     db = tmp_path / "shared.sqlite"
     first = _collect(db, slow_sim, 20)  # 80 calls
     _wait_until(db, "SELECT COUNT(*) FROM responses", 4)  # it has claimed and is sending
-    second = _collect(db, slow_sim, 40)  # 160 calls, 80 of them the first's
-    second_err = _finish(second)
+    with _paused(first):
+        second_err = _finish(_collect(db, slow_sim, 40))  # 160 calls, 80 of them the first's
     _finish(first)
     line = re.search(
         r"(\d+) calls are being made by another collect on this store \(run 1, pid (\d+)\); "
@@ -97,8 +109,8 @@ def test_a_collect_with_nothing_left_exits_0_at_once_and_says_why(tmp_path: Path
     db = tmp_path / "same.sqlite"
     first = _collect(db, slow_sim, 60)
     _wait_until(db, "SELECT COUNT(*) FROM responses", 4)
-    second_err = _finish(_collect(db, slow_sim, 60))
-    assert first.poll() is None, "the first collect ended too soon for this test to mean anything"
+    with _paused(first):
+        second_err = _finish(_collect(db, slow_sim, 60))
     assert "calls are being made by another collect on this store" in second_err
     assert "nothing is left for this run to send" in second_err
     assert "nothing sent:" in second_err and "rerun the same command once it ends" in second_err
