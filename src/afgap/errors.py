@@ -5,6 +5,7 @@
     │   ├── UnknownModelError
     │   ├── MissingKeyError
     │   ├── StoreError         (not an afgap SQLite file, corrupt, unwritable)
+    │   │   └── ReadOnlyStoreError (this process may read the store but not write it)
     │   ├── ImportFormatError  (bad interchange line: carries the line number)
     │   ├── ScenarioError
     │   └── QueryFileError
@@ -39,6 +40,10 @@ class MissingKeyError(InputError):
 
 class StoreError(InputError):
     """The store file cannot be opened, is not afgap's, or is corrupt."""
+
+
+class ReadOnlyStoreError(StoreError):
+    """The store's file, directory or file system cannot be written by this process."""
 
 
 class ImportFormatError(InputError):

@@ -56,7 +56,7 @@ def test_schema_is_pinned(db: Path) -> None:
         version = store.conn.execute("PRAGMA user_version").fetchone()[0]
         columns = [row[1] for row in store.conn.execute("PRAGMA table_info(responses)")]
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
-    assert version == SCHEMA_VERSION == 3
+    assert version == SCHEMA_VERSION == 4
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
@@ -180,7 +180,7 @@ def test_migration_3_moves_stored_messages_into_prompts(tmp_path: Path) -> None:
                 (h, messages),
             )
     with open_store(path) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone() == (3,)
+        assert store.conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         (left,) = store.conn.execute("SELECT COUNT(messages) FROM responses").fetchone()
         (prompts,) = store.conn.execute("SELECT COUNT(*) FROM prompts").fetchone()
     assert left == 0 and prompts == 2

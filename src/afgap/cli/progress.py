@@ -86,7 +86,13 @@ def collect_with_progress(request: CollectRequest, quiet: bool = False) -> None:
     from afgap.jobs.collect import collect
 
     with progress_reporter(quiet or request.dry_run) as progress:
-        summary = collect(request, os.environ, progress, notice)
+        summary = collect(
+            request,
+            os.environ,
+            progress,
+            notice,
+            lambda split: err_console().print(share_line(split), soft_wrap=True, markup=False),
+        )
     report_summary(summary, request.db)
 
 
@@ -98,18 +104,38 @@ def notice(line: str) -> None:
     err_console().print(f"afgap: {line}", soft_wrap=True, markup=False)
 
 
+def share_line(summary: CollectSummary) -> str:
+    """Who makes the calls this collect leaves to other collects, and what it sends itself."""
+    who = "; ".join(
+        f"run {run}, pid {pid}" + (f" on {host}" if host else "") for run, pid, host in summary.holders
+    )
+    collects = "another collect" if len(summary.holders) == 1 else f"{len(summary.holders)} other collects"
+    taken = f"{summary.elsewhere} calls are being made by {collects} on this store ({who})"
+    if summary.to_send == 0:
+        return f"{taken}; nothing is left for this run to send"
+    return f"{taken}; this run sends the other {summary.to_send}"
+
+
 def report_summary(summary: CollectSummary, db: Path) -> None:
     """The closing lines on stderr; PartialFailure (exit 3) when any call failed or was left unsent."""
     console = err_console()
     if summary.dry_run:
         _report_plan(summary)
         return
+    if summary.to_send == 0 and summary.elsewhere:
+        console.print(
+            f"nothing sent: {summary.cached} calls already stored, the other {summary.elsewhere} are being "
+            "made by another collect; rerun the same command once it ends to send anything it left",
+            soft_wrap=True,
+        )
+        return
     if summary.to_send == 0:
         console.print(f"nothing to send: all {summary.planned} calls are already stored in {db}")
         return
     console.print(
         f"collected: {summary.ok} ok, {summary.errors} errors, {summary.unavailable} unavailable, "
-        f"{summary.unsent} unsent ({summary.cached} already stored, {summary.retries} retries, "
+        f"{summary.unsent} unsent ({summary.cached} already stored, {_elsewhere(summary)}"
+        f"{summary.retries} retries, "
         f"{_cost(summary.cost_usd, summary.unpriced)}) in {summary.elapsed_s:.1f} s -> {db}",
         soft_wrap=True,
     )
@@ -152,3 +178,7 @@ def _report_plan(summary: CollectSummary) -> None:
             f"(if every reply used --max-tokens); prices as of {est.prices_as_of or 'unknown'}",
             soft_wrap=True,
         )
+
+
+def _elsewhere(summary: CollectSummary) -> str:
+    return f"{summary.elsewhere} left to another collect, " if summary.elsewhere else ""

@@ -85,7 +85,7 @@ class LabelAgreement:
 
 def label_agreement(db: Path) -> LabelAgreement:
     """Agreement over the responses both families labelled; InputError when no judge has labelled any."""
-    with open_store(db, create=False) as store:
+    with open_store(db, readonly=True) as store:
         pairs = store.label_pairs("tags", "judge")
         af_pairs = store.label_pairs("screen", "judge")
     if not pairs:

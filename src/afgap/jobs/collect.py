@@ -35,6 +35,7 @@ from afgap.settings import (
     check_at_most,
 )
 from afgap.sim.settings import SimSettings
+from afgap.store import claims
 from afgap.store.busy import Patience
 from afgap.store.database import Store, open_store
 from afgap.store.recovery import import_pending
@@ -98,6 +99,8 @@ class CollectSummary:
     dry_run: bool = False
     budget_stopped: bool = False
     auth_failures: tuple[str, ...] = ()
+    elsewhere: int = 0  # calls left to other collects running on the same store
+    holders: tuple[tuple[int, int, str], ...] = ()  # those collects: (run id, pid, host or "" if this)
     estimate: Estimate = field(default_factory=Estimate)
     first_errors: Mapping[str, str] = field(default_factory=dict)
 
@@ -148,11 +151,14 @@ def collect(
     env: Mapping[str, str],
     progress: Callable[[ProgressEvent], None] | None = None,
     notice: Callable[[str], None] | None = None,
+    on_split: Callable[[CollectSummary], None] | None = None,
 ) -> CollectSummary:
     """Run (or plan, with dry_run) a collection; every finished call is committed as it arrives.
 
     `notice` hears what the user must know even in a quiet run: a wait for another process's lock on
-    the store, and the replies recovered from an earlier run's recovery file.
+    the store, and the replies recovered from an earlier run's recovery file. Calls another live
+    collect on the same store is making are left to it (store/claims.py); `on_split` gets the summary
+    of that split before anything is sent.
     """
     validate_request(req)
     notice = notice or (lambda _line: None)
@@ -162,8 +168,14 @@ def collect(
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
     queries = select_queries(req)
     patience = Patience(req.lock_timeout_s, notice)
-    with _simulator_if_needed(specs, req) as specs, open_store(req.db, patience=patience) as store:
-        _recover(store, notice)
+    # A dry run only reads: it works on a store this process cannot write.
+    readonly = req.dry_run and req.db.exists()
+    with (
+        _simulator_if_needed(specs, req) as specs,
+        open_store(req.db, readonly=readonly, patience=patience) as store,
+    ):
+        if not readonly:
+            _recover(store, notice)
         done = store.completed_hashes()
         planned = [
             call
@@ -177,16 +189,25 @@ def collect(
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
         run_id = store.start_run(req.command, _settings(req))
         try:
-            summary = _run(todo, store, run_id, env, _with_prices(req, prices), progress, notice)
+            share = claims.claim(store, run_id, [p.plan.request_hash for p in todo])
+            base = _with_share(base, share)
+            if on_split is not None and share.others:
+                on_split(base)
+            mine = [p for p in todo if p.plan.request_hash in share.mine]
+            summary = (
+                _run(mine, store, run_id, env, _with_prices(req, prices), progress, notice) if mine else None
+            )
         except StoreError:
             raise  # it took nothing more (the replies are in a recovery file), nor would it the end time
         except BaseException:
             # Stopped (Ctrl-C): the end time is not worth another wait for a lock.
             with contextlib.suppress(StoreError):
+                claims.release(store, run_id, patience_s=_STOPPED_LOCK_WAIT_S)
                 store.finish_run(run_id, patience_s=_STOPPED_LOCK_WAIT_S)
             raise
+        claims.release(store, run_id)
         store.finish_run(run_id)
-    return _with_outcome(base, summary)
+    return base if summary is None else _with_outcome(base, summary)
 
 
 def _recover(store: Store, notice: Callable[[str], None]) -> None:
@@ -194,6 +215,17 @@ def _recover(store: Store, notice: Callable[[str], None]) -> None:
     for done in import_pending(store):
         already = f" ({done.already} were already stored)" if done.already else ""
         notice(f"recovered {done.stored} replies from {done.path}{already}")
+
+
+def _with_share(base: CollectSummary, share: claims.Share) -> CollectSummary:
+    """The plan's counts, less what other collects stored meanwhile or are making now."""
+    return dataclasses.replace(
+        base,
+        cached=base.cached + share.stored_meanwhile,
+        to_send=len(share.mine),
+        elsewhere=share.elsewhere,
+        holders=tuple((h.run_id, h.pid, h.host) for h in share.others),
+    )
 
 
 def _with_outcome(base: CollectSummary, run: RunSummary) -> CollectSummary:
@@ -306,8 +338,11 @@ def _run(
     notice: Callable[[str], None],
 ) -> RunSummary:
     writer = Writer(store, run_id, {p.plan.request_hash: p.query_text for p in todo}, notice)
+    plans = [p.plan for p in todo]
     try:
-        return eventloop.run(_drive([p.plan for p in todo], writer, env, options, progress))
+        return eventloop.run(
+            _drive(plans, writer, env, options, progress, lambda: claims.heartbeat(store, run_id))
+        )
     except (KeyboardInterrupt, asyncio.CancelledError):
         if writer.error is not None:
             raise writer.error from None
@@ -324,6 +359,7 @@ async def _drive(
     env: Mapping[str, str],
     options: EngineOptions,
     progress: Callable[[ProgressEvent], None] | None,
+    beat: Callable[[], object],
 ) -> RunSummary:
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -338,7 +374,16 @@ async def _drive(
     # A store that takes nothing (disk full, locked too long) stops the run the same way; _run raises
     # the writer's error, which names the recovery file holding every reply received.
     flusher = asyncio.create_task(writer.flush_periodically(stop))
+    beating = asyncio.create_task(_heartbeat(beat))
     try:
         return await run_calls(plans, env, writer.add, options, progress)
     finally:
         flusher.cancel()
+        beating.cancel()
+
+
+async def _heartbeat(beat: Callable[[], object]) -> None:
+    """Keep this run's claims live for collects on other hosts (store/claims.py); off the loop."""
+    while True:
+        await asyncio.sleep(claims.HEARTBEAT_S)
+        await asyncio.to_thread(beat)

@@ -146,7 +146,7 @@ def compare_run(
 ) -> ComparisonRun:
     """Statistics over what the store holds for the chosen models and scenarios, with notes."""
     chosen = None if not models or list(models) == [ALL_MODELS] else list(dict.fromkeys(models))
-    with open_store(db, create=False) as store:
+    with open_store(db, readonly=True) as store:
         rows = store.outcomes(chosen, classifier)
         known = store.models()
     if not known:

@@ -35,7 +35,7 @@ def export_jsonl(store: Store, out: IO[str]) -> int:
 
 def export_store(db: Path, out: IO[str]) -> int:
     """Write every response stored in db to out as interchange JSONL; returns the count."""
-    with open_store(db, create=False) as store:
+    with open_store(db, readonly=True) as store:
         return export_jsonl(store, out)
 
 

@@ -42,5 +42,5 @@ def load_examples(
     if per_outcome <= 0:
         return []
     chosen = sorted({m.model for m in comparison.models})
-    with open_store(db, create=False) as store:
+    with open_store(db, readonly=True) as store:
         return store.examples(chosen, classifier, per_outcome)

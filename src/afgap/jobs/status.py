@@ -17,13 +17,13 @@ Record = dict[str, str | int | float | None]
 
 def store_status(db: Path) -> list[tuple[str, str, str, int, float | None]]:
     """Responses per (model, scenario, status) and their cost in USD (None when unknown)."""
-    with open_store(db, create=False) as store:
+    with open_store(db, readonly=True) as store:
         return store.summary()
 
 
 def run_history(db: Path) -> list[tuple[int, str, str | None, str, str, int]]:
     """Every collect run: id, start, finish (None if interrupted), afgap version, command, responses."""
-    with open_store(db, create=False) as store:
+    with open_store(db, readonly=True) as store:
         return store.runs()
 
 

@@ -96,6 +96,22 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE responses SET prompt_id = (SELECT id FROM prompts WHERE prompts.messages = responses.messages),
         messages = NULL WHERE messages IS NOT NULL;
     """,
+    # 4: collects running at once on one store split the work: each claims the calls it will send
+    # (store/claims.py), and says who it is so a later collect can tell a live claim from a dead one's.
+    """
+    CREATE TABLE collectors (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        process_start TEXT,
+        heartbeat_at TEXT NOT NULL
+    );
+    CREATE TABLE claims (
+        request_hash TEXT PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES collectors(run_id) ON DELETE CASCADE
+    );
+    CREATE INDEX claims_run ON claims(run_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

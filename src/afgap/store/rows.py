@@ -122,6 +122,23 @@ class JudgeCallRow(NamedTuple):
     created_at: str
 
 
+class CollectorRow(NamedTuple):
+    """A collect that holds claims, in `collectors`: who it is, to tell whether it still runs."""
+
+    run_id: int
+    pid: int
+    host: str
+    process_start: str | None  # the OS's start time of pid, so a reused pid is not taken for it
+    heartbeat_at: str
+
+
+class ClaimRow(NamedTuple):
+    """One call a running collect will send, in `claims`; deleted when that collect ends."""
+
+    request_hash: str
+    run_id: int
+
+
 # Each table's columns as its row writes them, in the order of the row's fields.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
     "runs": RunRow._fields,
@@ -129,6 +146,8 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "responses": ResponseRow._fields,
     "labels": LabelRow._fields,
     "judge_calls": JudgeCallRow._fields,
+    "collectors": CollectorRow._fields,
+    "claims": ClaimRow._fields,
 }
 
 

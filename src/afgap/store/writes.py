@@ -54,7 +54,7 @@ class Writes:
     _prompt_ids: dict[str, int]  # messages JSON -> prompts.id, for this connection's writes
 
     @contextmanager
-    def _transaction(self, patience: Patience | None = None) -> Iterator[None]:
+    def transaction(self, patience: Patience | None = None) -> Iterator[None]:
         """BEGIN IMMEDIATE (waiting out another writer) … COMMIT, or ROLLBACK on any error.
 
         A store that takes no write (disk full, read-only, locked past patience) raises StoreError naming
@@ -76,13 +76,13 @@ class Writes:
     # ---- runs -------------------------------------------------------------------------------------
     def start_run(self, command: str, settings: Mapping[str, Any]) -> int:
         """Record a collect invocation; the command line must already be free of secrets."""
-        with self._transaction():
+        with self.transaction():
             cur = self.conn.execute(_INSERT_RUN, run_row(__version__, command, settings))
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, patience_s: float | None = None) -> None:
         """Stamp a run's end time (waiting `patience_s` for a lock, if given, else the store's patience)."""
-        with self._transaction(None if patience_s is None else Patience(patience_s, self.patience.on_wait)):
+        with self.transaction(None if patience_s is None else Patience(patience_s, self.patience.on_wait)):
             self.conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (timestamp(), run_id))
 
     # ---- collection -------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ class Writes:
             return
         now = now or timestamp()
         try:
-            with self._transaction():
+            with self.transaction():
                 # A stored errored attempt at the same cell is replaced (its labels go with it).
                 hashes = [(row.request_hash,) for row, _, _ in items]
                 self.conn.executemany("DELETE FROM responses WHERE request_hash = ?", hashes)
@@ -131,26 +131,26 @@ class Writes:
     def write_labels(self, items: Sequence[tuple[int, Label]]) -> None:
         """Store labels beside their responses, replacing the same classifier's older verdicts."""
         now = timestamp()
-        with self._transaction():
+        with self.transaction():
             self.conn.executemany(_INSERT_LABEL, [label_row(rid, label, now) for rid, label in items])
 
     def write_judge_calls(self, rows: Sequence[JudgeCallRow]) -> None:
         """Commit answered judge calls; a judge reply never touches the response it judged."""
-        with self._transaction():
+        with self.transaction():
             self.conn.executemany(_INSERT_JUDGE_CALL, rows)
 
     def write_judge_labels(self, items: Sequence[tuple[int, Label, str]]) -> None:
         """Store judge labels with their JSON detail (votes, evidence), replacing this judge's older ones."""
         now = timestamp()
         rows = [label_row(rid, label, now, detail) for rid, label, detail in items]
-        with self._transaction():
+        with self.transaction():
             self.conn.executemany(_INSERT_LABEL, rows)
 
     # ---- interchange ------------------------------------------------------------------------------
     def import_records(self, records: Sequence[tuple[InterchangeRecord, Sequence[Label]]]) -> tuple[int, int]:
         """Insert records all-or-nothing; returns (inserted, already present)."""
         inserted = 0
-        with self._transaction():
+        with self.transaction():
             for record, labels in records:
                 inserted += self._insert_imported(record, labels)
         return inserted, len(records) - inserted
