@@ -84,6 +84,6 @@ def describe(family: Family, alpha: float) -> str:
             f"with probability ≥ {level}"
         )
     return (
-        f"false-coverage-rate (Benjamini-Yekutieli), the {family.rows} BH-selected rows each at {each}: "
+        f"false-coverage-rate (Benjamini-Yekutieli), each BH-selected row ({family.rows}) at {each}: "
         f"on average ≤ {100 * alpha:g}% of them miss (independent rows); unselected rows have none"
     )
