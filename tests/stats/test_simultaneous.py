@@ -82,7 +82,7 @@ def test_the_stated_relation_to_the_verdict_holds_on_random_families() -> None:
     """Lower bound > 0 => adjusted p < alpha; and >= min gap too => 'fakes alignment'. Never narrower."""
     rng = np.random.default_rng(20261204)
     above, converse_fails = 0, 0
-    for _ in range(70):
+    for _ in range(50):
         data, settings = _random_family(rng)
         for row in analyse(data, settings, rng).models:
             g = row.gap
@@ -99,7 +99,7 @@ def test_the_stated_relation_to_the_verdict_holds_on_random_families() -> None:
                     assert row.verdict == "fakes alignment"
             elif row.verdict == "fakes alignment":
                 converse_fails += 1
-    assert above > 30 and converse_fails > 0  # both sides of the relation were exercised
+    assert above > 40 and converse_fails > 0  # both sides of the relation were exercised
 
 
 def _paired_family(reps: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -52,7 +52,7 @@ def _fit(table: Table, width: int) -> bool:
     """Cap the verdict, then the model column so the table fits `width`; False when it cannot.
 
     rich would squeeze these two columns itself, but evenly and below their minimum widths, and then
-    clips the rightmost column instead; capping them first means nothing is ever cut off.
+    clips the rightmost column instead; capping them first keeps every column whole whenever they fit.
     """
     widths = [_natural(column) for column in table.columns]
     excess = sum(widths) + len(widths) + 1 - width  # a space between columns and at either edge
