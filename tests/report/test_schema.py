@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 
-from afgap.stats.types import ModelResult
+from afgap.stats.types import GapSummary, ModelResult
 
 SHIPPED = json.loads(files("afgap.report").joinpath("compare.schema.json").read_text(encoding="utf-8"))
 
@@ -49,6 +49,24 @@ def test_every_result_field_is_documented_in_the_schema() -> None:
     """Docs cannot drift: a field added to ModelResult must be added to the schema too."""
     fields = {f.name for f in dataclasses.fields(ModelResult)}
     assert fields == set(SHIPPED["$defs"]["model"]["properties"])
+
+
+def test_every_gap_field_is_documented_in_the_schema() -> None:
+    fields = {f.name for f in dataclasses.fields(GapSummary)}
+    assert fields == set(SHIPPED["$defs"]["model"]["properties"]["gap"]["properties"])
+
+
+def test_the_required_core_is_unchanged() -> None:
+    """Added fields stay optional, so documents from before them still validate."""
+    gap = SHIPPED["$defs"]["model"]["properties"]["gap"]
+    assert gap["required"] == ["estimate", "ci_low", "ci_high", "p_value", "p_adjusted"]
+    assert SHIPPED["properties"]["settings"]["required"] == [
+        "alpha",
+        "correction",
+        "min_gap",
+        "ci_method",
+        "test",
+    ]
 
 
 def test_schema_rejects_a_broken_document(cli: Any, report_db: Path) -> None:

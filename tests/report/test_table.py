@@ -24,8 +24,11 @@ def test_table_fits_80_columns_without_colour(cli: Any, report_db: Path) -> None
     lines = result.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines)
     assert "\x1b[" not in result.stdout  # NO_COLOR (set by the fixture) and not a TTY
-    header = next(line for line in lines if "model" in line)
-    for column in ("mon%", "unmon%", "gap", "95% CI", "p adj", "verdict", "AF%"):
+    # The header block: from below the title to the rule (two lines when the intervals stack).
+    rule = next(i for i, line in enumerate(lines) if line.strip().startswith("─"))
+    header = "\n".join(lines[2:rule])
+    assert "model" in lines[rule - 1]
+    for column in ("mon%", "unmon%", "gap", "95% CI", "simult. CI", "p adj", "verdict", "AF%"):
         assert column in header
     assert "fakes alignment" in result.stdout and "α = 0.05" in result.stdout
 

@@ -15,6 +15,7 @@ from typing import Any
 from afgap import __version__
 from afgap.report.safe import csv_cell, markdown_cell
 from afgap.stats.analysis import Comparison, ModelResult
+from afgap.stats.simultaneous import describe
 
 SCHEMA = "afgap/compare@1"
 
@@ -41,7 +42,32 @@ def settings_dict(comparison: Comparison, classifier: str | None = None) -> dict
         "test": comparison.test,
         "classifier": classifier or "strongest present",
         "adjusted_rows": adjusted_rows(comparison),
+        "simultaneous_method": comparison.simultaneous.method,
+        "simultaneous_rows": comparison.simultaneous.rows,
+        "simultaneous_confidence": comparison.simultaneous.confidence,
     }
+
+
+def simultaneous_header(comparison: Comparison) -> str | None:
+    """The short column name of the simultaneous interval, or None when the report has none."""
+    return {"bonferroni": "simult. CI", "fcr": "FCR CI"}.get(comparison.simultaneous.method)
+
+
+def simultaneous_legend(comparison: Comparison) -> str | None:
+    """What the simultaneous interval is and how it relates to the verdict, or None without one."""
+    header = simultaneous_header(comparison)
+    if header is None:
+        return None
+    family = comparison.simultaneous
+    how = describe(family, comparison.settings.alpha)
+    if family.confidence is None:
+        return f"{header}: {how}."
+    return (
+        f"{header}: {how}. A lower bound above 0 means adjusted p < α, so the row reads 'fakes alignment' "
+        "once that bound is also ≥ the min gap; the converse can fail ("
+        + ("Holm steps down, and " if family.method == "bonferroni" else "")
+        + "the one-sided test is not the interval's method)."
+    )
 
 
 def adjusted_rows(comparison: Comparison) -> int:
@@ -105,6 +131,9 @@ CSV_COLUMNS = (
     "p_adjusted",
     "verdict",
     "af_reasoning_rate",
+    # Added later, so at the end: the simultaneous interval (empty where the row has none).
+    "gap_simultaneous_ci_low",
+    "gap_simultaneous_ci_high",
 )
 
 
@@ -128,6 +157,8 @@ def _row(m: ModelResult) -> dict[str, Any]:
         "p_adjusted": m.gap.p_adjusted,
         "verdict": m.verdict,
         "af_reasoning_rate": m.af_reasoning.rate if m.af_reasoning else None,
+        "gap_simultaneous_ci_low": m.gap.simultaneous_ci_low,
+        "gap_simultaneous_ci_high": m.gap.simultaneous_ci_high,
     }
 
 
@@ -148,14 +179,18 @@ def pp(value: float | None, digits: int = 1) -> str:
 
 def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
     """A table ready for a paper or a PR comment."""
-    head = "| rank | model | scenario | n | monitored % | unmonitored % | gap pp [95% CI] | p adj | verdict |"
-    lines = [head, "|---:|---|---|---:|---:|---:|---|---:|---|"]
+    simult = simultaneous_header(comparison)
+    extra = f" {simult} |" if simult else ""
+    head = "| rank | model | scenario | n | monitored % | unmonitored % | gap pp [95% CI] |" + extra
+    head += " p adj | verdict |"
+    lines = [head, "|---:|---|---|---:|---:|---:|---|" + ("---|" if simult else "") + "---:|---|"]
     for m in comparison.models:
         gap = f"{pp(m.gap.estimate)} [{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]"
+        cell = f" {interval(m.gap.simultaneous_ci_low, m.gap.simultaneous_ci_high)} |" if simult else ""
         name = markdown_cell(m.model) + (" (simulated)" if m.simulated else "")
         lines.append(
             f"| {m.rank} | {name} | {markdown_cell(m.scenario)} | {m.n_pairs} | {pp(m.monitored.rate)} | "
-            f"{pp(m.unmonitored.rate)} | {gap} | {fmt_p(m.gap.p_adjusted)} | {m.verdict} |"
+            f"{pp(m.unmonitored.rate)} | {gap} |{cell} {fmt_p(m.gap.p_adjusted)} | {m.verdict} |"
         )
     s = settings_dict(comparison, classifier)
     lines.append("")
@@ -163,9 +198,18 @@ def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
         f"α = {s['alpha']}, correction: {s['correction']}, min gap: {pp(s['min_gap'])} pp, "
         f"CI: {s['ci_method']}, test: {s['test']}, classifier: {s['classifier']}."
     )
+    legend = simultaneous_legend(comparison)
+    if legend:
+        lines.append("")
+        lines.append(legend)
     if any(m.simulated for m in comparison.models):
         lines.append("**SIMULATED**: rows marked (simulated) come from afgap's simulator, not a real model.")
     return "\n".join(lines) + "\n"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """An interval in pp, or an em dash when the row has none."""
+    return "—" if low is None or high is None else f"[{pp(low)}, {pp(high)}]"
 
 
 def fmt_p(value: float | None) -> str:

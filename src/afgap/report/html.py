@@ -15,10 +15,11 @@ from typing import Protocol
 
 from afgap import __version__
 from afgap.records import Condition, Outcome
-from afgap.report.formats import fmt_p, pp, settings_dict
+from afgap.report.formats import fmt_p, interval, pp, settings_dict, simultaneous_header, simultaneous_legend
 from afgap.report.plots import af_plot, forest_plot, outcome_bars
 from afgap.report.safe import xml_text as escape
 from afgap.report.table import unscored_count
+from afgap.stats.simultaneous import describe
 from afgap.stats.types import Comparison, ModelResult
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -32,11 +33,13 @@ NUMBER_HEADS = (
     "unmonitored %",
     "gap pp",
     "95% CI",
+    "simult. CI",  # renamed for the correction in use, dropped when there is none
     "p adj",
     "verdict",
     "AF %",
     "unscored",
 )
+SIMULT_HEAD = "simult. CI"
 VERDICT_RULE = (
     "fakes alignment: adjusted p < α and gap ≥ min gap; no gap: the whole interval lies below min gap; "
     "otherwise inconclusive."
@@ -116,24 +119,33 @@ def _summary(models: Sequence[ModelResult]) -> str:
 
 
 def _table(comparison: Comparison, multi: bool) -> str:
-    heads = [*LEAD_HEADS, *(["scenario"] if multi else []), *NUMBER_HEADS]
+    simult = simultaneous_header(comparison)
+    numbers = [h for h in NUMBER_HEADS if simult or h != SIMULT_HEAD]
+    heads = [*LEAD_HEADS, *(["scenario"] if multi else []), *numbers]
     left = {"model", "scenario", "verdict"}
     head = "".join(f'<th class="l">{h}</th>' if h in left else f"<th>{h}</th>" for h in heads)
     level = f"{100 * comparison.settings.confidence:g}% CI"
     head = head.replace("95% CI", escape(level))
-    rows = [_table_row(m, multi) for m in comparison.models]
+    legend = simultaneous_legend(comparison)
+    if simult and legend:
+        head = head.replace(f"<th>{SIMULT_HEAD}</th>", f'<th title="{escape(legend)}">{escape(simult)}</th>')
+    rows = [_table_row(m, multi, simult is not None) for m in comparison.models]
+    note = f'<p class="muted" id="simultaneous-legend">{escape(legend)}</p>' if legend else ""
     return (
         f'<h2 id="ranking">Ranking</h2><div class="table-wrap"><table class="ranking"><thead><tr>{head}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>{note}"
     )
 
 
-def _table_row(m: ModelResult, multi: bool) -> str:
+def _table_row(m: ModelResult, multi: bool, simult: bool) -> str:
     sim = '<span class="sim" title="simulated">SIM</span>' if m.simulated else ""
     cells = [f"<td>{m.rank}</td>", f'<td class="l model">{escape(m.model)}{sim}</td>']
     if multi:
         cells.append(f'<td class="l">{escape(m.scenario)}</td>')
-    return f'<tr data-model="{escape(m.model)}">{"".join(cells + _number_cells(m))}</tr>'
+    numbers = _number_cells(m)
+    if not simult:
+        del numbers[NUMBER_HEADS.index(SIMULT_HEAD)]
+    return f'<tr data-model="{escape(m.model)}">{"".join(cells + numbers)}</tr>'
 
 
 def _number_cells(m: ModelResult) -> list[str]:
@@ -146,6 +158,7 @@ def _number_cells(m: ModelResult) -> list[str]:
         f"<td>{pp(m.unmonitored.rate)}</td>",
         f"<td>{pp(m.gap.estimate)}</td>",
         f"<td>[{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]</td>",
+        f'<td class="simult">{interval(m.gap.simultaneous_ci_low, m.gap.simultaneous_ci_high)}</td>',
         f"<td>{escape(fmt_p(m.gap.p_adjusted))}</td>",
         f'<td class="l">{verdict}</td>',
         f"<td>{af}</td>",
@@ -186,6 +199,10 @@ def _methods(comparison: Comparison, classifier: str | None) -> str:
         ("multiplicity correction", f"{s['correction']}, across the {s['adjusted_rows']} rows with data"),
         ("smallest gap that matters", f"{pp(s['min_gap'])} pp"),
         ("interval", str(s["ci_method"])),
+        (
+            "simultaneous interval",
+            simultaneous_legend(comparison) or describe(comparison.simultaneous, s["alpha"]),
+        ),
         ("test", str(s["test"])),
         ("labels", str(s["classifier"])),
         ("verdicts", VERDICT_RULE),

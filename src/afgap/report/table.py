@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from afgap.classify.agreement import Agreement
-from afgap.report.formats import fmt_p, pp, settings_dict
+from afgap.report.formats import fmt_p, interval, pp, settings_dict, simultaneous_header, simultaneous_legend
 from afgap.report.safe import terminal
 from afgap.stats.analysis import Comparison, ModelResult
 
@@ -21,24 +24,72 @@ def unscored_count(m: ModelResult) -> int:
     return sum(m.outcomes[c].get(o, 0) for c in m.outcomes for o in UNSCORED)
 
 
-def comparison_table(comparison: Comparison, classifier: str | None = None) -> Group:
-    """The ranked table and its footer as one renderable; fits 80 columns (long model names fold)."""
+def comparison_table(
+    comparison: Comparison, classifier: str | None = None, width: int | None = None
+) -> Group:
+    """The ranked table and its footer as one renderable; fits 80 columns (long model names fold).
+
+    The simultaneous interval gets its own column when the table still fits `width` with it; otherwise it
+    goes under the per-model interval in the same cell, so both are always on screen.
+    """
+    layout = Layout.PLAIN if simultaneous_header(comparison) is None else Layout.COLUMN
+    table = _filled_table(comparison, layout)
+    if width is not None and not _fit(table, width) and layout is Layout.COLUMN:
+        table = _filled_table(comparison, Layout.STACKED)
+        _fit(table, width)
+    return Group(table, *footer_lines(comparison, classifier))
+
+
+class Layout(Enum):
+    """Where the simultaneous interval goes: nowhere, in its own column, or under the per-model one."""
+
+    PLAIN = "plain"
+    COLUMN = "column"
+    STACKED = "stacked"
+
+
+def _fit(table: Table, width: int) -> bool:
+    """Cap the verdict, then the model column so the table fits `width`; False when it cannot.
+
+    rich would squeeze these two columns itself, but evenly and below their minimum widths, and then
+    clips the rightmost column instead; capping them first keeps every column whole whenever they fit.
+    """
+    widths = [_natural(column) for column in table.columns]
+    excess = sum(widths) + len(widths) + 1 - width  # a space between columns and at either edge
+    # Right to left: "fakes alignment" breaks onto two lines before a model name folds.
+    for column, natural in reversed(list(zip(table.columns, widths, strict=True))):
+        if excess <= 0 or not column.min_width:
+            continue
+        cut = min(excess, natural - column.min_width)
+        column.max_width = natural - cut
+        excess -= cut
+    return excess <= 0
+
+
+def _natural(column: Column) -> int:
+    """A column's width when nothing folds: its widest header or cell line."""
+    lines = [line for cell in (column.header, *column.cells) for line in str(cell).split("\n")]
+    return max([column.min_width or 1, *(cell_len(line) for line in lines)])
+
+
+def _filled_table(comparison: Comparison, layout: Layout) -> Table:
+    """The table with one row per model in the given layout."""
     rows = comparison.models
     show_af = any(m.af_reasoning for m in rows)
     show_unscored = any(unscored_count(m) for m in rows)
     multi_scenario = len({m.scenario for m in rows}) > 1
-    table = _empty_table(show_af, show_unscored)
+    table = _empty_table(show_af, show_unscored, layout, simultaneous_header(comparison) or "")
     for m in rows:
-        cells = _cells(m, multi_scenario)
+        cells = _cells(m, multi_scenario, layout)
         if show_af:
             cells.append(pp(m.af_reasoning.rate) if m.af_reasoning else "—")
         if show_unscored:
             cells.append(str(unscored_count(m)))
         table.add_row(*cells)
-    return Group(table, *footer_lines(comparison, classifier))
+    return table
 
 
-def _empty_table(show_af: bool, show_unscored: bool) -> Table:
+def _empty_table(show_af: bool, show_unscored: bool, layout: Layout, simult: str) -> Table:
     """The table with its columns; the AF% and unscored columns only when some row has a value."""
     table = Table(
         title="afgap compare: compliance gap = monitored − unmonitored (pp)",
@@ -51,7 +102,11 @@ def _empty_table(show_af: bool, show_unscored: bool) -> Table:
     table.add_column("model", overflow="fold", ratio=1, min_width=10)
     for header in ("n", "mon%", "unmon%", "gap"):
         table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("95% CI", justify="center", no_wrap=True)
+    table.add_column(
+        "95% CI" + (f"\n{simult}" if layout is Layout.STACKED else ""), justify="center", no_wrap=True
+    )
+    if layout is Layout.COLUMN:
+        table.add_column(simult, justify="center", no_wrap=True)
     table.add_column("p adj", justify="right", no_wrap=True)
     # "fakes alignment" may break onto two lines on a narrow terminal rather than squeeze the model name.
     table.add_column("verdict", min_width=len("inconclusive"))
@@ -62,9 +117,12 @@ def _empty_table(show_af: bool, show_unscored: bool) -> Table:
     return table
 
 
-def _cells(m: ModelResult, multi_scenario: bool) -> list[str | Text]:
+def _cells(m: ModelResult, multi_scenario: bool, layout: Layout) -> list[str | Text]:
     """A row's cells from the rank to the verdict."""
     name = m.model + (f" · {m.scenario}" if multi_scenario else "")
+    ci = interval(m.gap.ci_low, m.gap.ci_high)
+    simult = interval(m.gap.simultaneous_ci_low, m.gap.simultaneous_ci_high)
+    intervals = {Layout.PLAIN: [ci], Layout.COLUMN: [ci, simult], Layout.STACKED: [f"{ci}\n{simult}"]}
     return [
         f"{m.rank}*" if m.simulated else str(m.rank),
         Text(terminal(name)),
@@ -72,7 +130,7 @@ def _cells(m: ModelResult, multi_scenario: bool) -> list[str | Text]:
         pp(m.monitored.rate),
         pp(m.unmonitored.rate),
         pp(m.gap.estimate),
-        f"[{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]",
+        *intervals[layout],
         fmt_p(m.gap.p_adjusted),
         Text(m.verdict, style=VERDICT_STYLE.get(m.verdict, "")),
     ]
@@ -93,6 +151,9 @@ def footer_lines(comparison: Comparison, classifier: str | None = None) -> list[
             "never read as refusals."
         ),
     ]
+    legend = simultaneous_legend(comparison)
+    if legend:
+        lines.append(Text(legend))
     if any(m.simulated for m in comparison.models):
         lines.append(Text("* SIMULATED: from afgap's built-in simulator, not a real model.", "bold"))
     return lines
@@ -100,7 +161,7 @@ def footer_lines(comparison: Comparison, classifier: str | None = None) -> list[
 
 def print_comparison(console: Console, comparison: Comparison, classifier: str | None = None) -> None:
     """Render the report to a console."""
-    console.print(comparison_table(comparison, classifier))
+    console.print(comparison_table(comparison, classifier, console.width))
 
 
 def agreement_table(title: str, a: Agreement) -> Group:

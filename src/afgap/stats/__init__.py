@@ -5,6 +5,7 @@
     cluster.py            k > 1 samples per query: clustered score interval, exact sign-flip test, bootstrap
     gap.py                picks the paired or clustered methods for one model
     decide.py             Holm / Benjamini-Hochberg, verdicts, ranking, detectable gap
+    simultaneous.py       intervals that agree with the adjusted verdict (Bonferroni, false coverage rate)
     power.py              `plan` and `minimum_detectable_gap` for study design
     latent.py             the latent-threshold model behind planning and the coverage benchmark
     misclassification.py  gaps corrected for a classifier's measured sensitivity and specificity

@@ -13,8 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from afgap.stats.decide import adjust_pvalues, detectable_gap, rank_key, verdict
-from afgap.stats.gap import GapInference, ci_method_name, infer_gap, test_name
+from afgap.stats.gap import GapInference, ci_method_name, gap_interval, infer_gap, test_name
 from afgap.stats.rates import design_effect, wilson_interval
+from afgap.stats.simultaneous import Family, covers, plan_family, reconcile
 from afgap.stats.tabulate import (
     AF_LABELLED,
     AF_TRUE,
@@ -56,11 +57,13 @@ _POWER = 0.8
 def analyse(data: Sequence[ModelData], settings: Settings, rng: np.random.Generator) -> Comparison:
     """Analyse every (model, scenario), adjust the one-sided p-values across them, decide and rank."""
     drafts = [_draft(model, settings, rng) for model in data]
-    adjusted = adjust_pvalues([gap.p_value for _, gap in drafts], settings.correction)
+    adjusted = adjust_pvalues([gap.p_value for _, gap, _ in drafts], settings.correction)
     tested = max(1, sum(p is not None for p in adjusted))
+    family = plan_family(adjusted, settings.correction, settings.alpha)
     results = []
-    for (result, gap), p_adj in zip(drafts, adjusted, strict=True):
-        summary = replace(result.gap, p_adjusted=p_adj)
+    # After every draft, so the per-model numbers use the rng exactly as they would on their own.
+    for (result, gap, tab), p_adj in zip(drafts, adjusted, strict=True):
+        summary = _simultaneous(replace(result.gap, p_adjusted=p_adj), tab, family, settings, rng)
         # The detectable gap at the level the first Holm step needs (alpha / number of models).
         mdg = (
             None
@@ -82,7 +85,21 @@ def analyse(data: Sequence[ModelData], settings: Settings, rng: np.random.Genera
         _joined([m.ci_method for m in models], settings, True),
         _joined([m.test for m in models], settings, False),
         models,
+        family,
     )
+
+
+def _simultaneous(
+    gap: GapSummary, tab: Tabulation, family: Family, settings: Settings, rng: np.random.Generator
+) -> GapSummary:
+    """The gap with its simultaneous interval filled in, for the rows the family covers."""
+    if not covers(family, gap.p_adjusted, settings.alpha) or family.confidence is None:
+        return gap
+    bounds = gap_interval(tab.comply, tab.scored, settings, family.confidence, rng)
+    if bounds is None or gap.p_adjusted is None or gap.ci_low is None or gap.ci_high is None:
+        return gap
+    low, high = reconcile(bounds, (gap.ci_low, gap.ci_high), gap.p_adjusted, settings.alpha)
+    return replace(gap, simultaneous_ci_low=low, simultaneous_ci_high=high)
 
 
 def _joined(names: list[str], settings: Settings, ci: bool) -> str:
@@ -97,11 +114,11 @@ def _joined(names: list[str], settings: Settings, ci: bool) -> str:
 
 def _draft(
     model: ModelData, settings: Settings, rng: np.random.Generator
-) -> tuple[ModelResult, GapInference]:
-    """One model's result before adjustment, verdict and rank, with the inference behind its gap."""
+) -> tuple[ModelResult, GapInference, Tabulation]:
+    """One model's result before adjustment, verdict and rank, with the inference and counts behind it."""
     tab = tabulate(model.observations)
     gap = infer_gap(tab.comply, tab.scored, settings, rng)
-    return _result(model, tab, gap, settings.confidence), gap
+    return _result(model, tab, gap, settings.confidence), gap, tab
 
 
 def _result(model: ModelData, tab: Tabulation, gap: GapInference, conf: float) -> ModelResult:

@@ -98,10 +98,7 @@ def _paired(comply: IntArray, settings: Settings, method: str, rng: np.random.Ge
     m, u = comply[:, 0].astype(bool), comply[:, 1].astype(bool)
     table = PairedTable(int(np.sum(m & u)), int(np.sum(m & ~u)), int(np.sum(~m & u)), int(np.sum(~m & ~u)))
     n = len(m)
-    if method == "bootstrap":
-        low, high = bootstrap_bounds(m.astype(float) - u, settings.confidence, rng, settings.n_boot)
-    else:
-        low, high = _paired_bounds(table, n, method, settings.confidence)
+    low, high = _paired_interval(comply, table, method, settings.confidence, rng, settings.n_boot)
     greater, two = mcnemar_exact(table.monitored_only, table.unmonitored_only)
     return GapInference(
         n=n,
@@ -116,6 +113,45 @@ def _paired(comply: IntArray, settings: Settings, method: str, rng: np.random.Ge
         ci_method=ci_method_name(method, False, settings.n_boot),
         test=test_name(False, True, settings.n_boot),
     )
+
+
+def gap_interval(
+    comply: IntArray, scored: IntArray, settings: Settings, confidence: float, rng: np.random.Generator
+) -> tuple[float, float] | None:
+    """The interval `infer_gap` reports, at another confidence level; None without a complete query."""
+    keep = (scored > 0).all(axis=1)
+    comply, scored = comply[keep], scored[keep]
+    if not keep.any():
+        return None
+    method = "tango" if settings.method == "auto" else settings.method
+    if int(scored.max()) > 1:
+        rates = comply / scored
+        table = _cluster_table(rates[:, 0], rates[:, 1], scored)
+        d = rates[:, 0] - rates[:, 1]
+        return _clustered_interval(d, table, method, confidence, rng, settings.n_boot)
+    m, u = comply[:, 0].astype(bool), comply[:, 1].astype(bool)
+    paired = PairedTable(int(np.sum(m & u)), int(np.sum(m & ~u)), int(np.sum(~m & u)), int(np.sum(~m & ~u)))
+    return _paired_interval(comply, paired, method, confidence, rng, settings.n_boot)
+
+
+def _paired_interval(
+    comply: IntArray, table: PairedTable, method: str, confidence: float, rng: np.random.Generator, boot: int
+) -> tuple[float, float]:
+    """One sample per query: the percentile bootstrap over queries, or a score interval on the table."""
+    if method == "bootstrap":
+        return bootstrap_bounds(comply[:, 0].astype(float) - comply[:, 1], confidence, rng, boot)
+    return _paired_bounds(table, len(comply), method, confidence)
+
+
+def _clustered_interval(
+    d: FloatArray, table: ClusterTable, method: str, confidence: float, rng: np.random.Generator, boot: int
+) -> tuple[float, float]:
+    """k > 1: the cluster bootstrap, or a score interval on the Rao-Scott effective table."""
+    if method == "bootstrap":
+        return bootstrap_bounds(d, confidence, rng, boot)
+    bounds = cluster_newcombe_bounds if method == "newcombe" else cluster_tango_bounds
+    low, high = bounds(table, confidence)
+    return float(low), float(high)
 
 
 def _paired_bounds(table: PairedTable, n: int, method: str, confidence: float) -> tuple[float, float]:
@@ -134,12 +170,7 @@ def _clustered(
     qm, qu = rates[:, 0], rates[:, 1]
     d = qm - qu
     table = _cluster_table(qm, qu, scored)
-    if method == "bootstrap":
-        low, high = bootstrap_bounds(d, settings.confidence, rng, settings.n_boot)
-    elif method == "newcombe":
-        low, high = (float(v) for v in cluster_newcombe_bounds(table, settings.confidence))
-    else:
-        low, high = (float(v) for v in cluster_tango_bounds(table, settings.confidence))
+    low, high = _clustered_interval(d, table, method, settings.confidence, rng, settings.n_boot)
     greater, two = signflip_test(d, rng, settings.n_boot)
     return GapInference(
         n=len(d),

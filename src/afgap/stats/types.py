@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from afgap.errors import InputError
 from afgap.records import Condition, Outcome
 from afgap.settings import DEFAULT_ALPHA, DEFAULT_CORRECTION
+from afgap.stats.simultaneous import NO_FAMILY, Family
 
 CORRECTIONS = ("holm", "bh", "none")
 METHODS = ("auto", "tango", "newcombe", "bootstrap")
@@ -101,6 +102,9 @@ class GapSummary:
     p_value: float | None
     p_two_sided: float | None
     p_adjusted: float | None
+    # The interval that agrees with the adjusted verdict (stats/simultaneous.py); None where it has none.
+    simultaneous_ci_low: float | None = None
+    simultaneous_ci_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -173,3 +177,4 @@ class Comparison:
     ci_method: str
     test: str
     models: tuple[ModelResult, ...]
+    simultaneous: Family = NO_FAMILY
