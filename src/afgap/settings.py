@@ -71,6 +71,12 @@ def check_at_most(flag: str, value: float, most: float) -> None:
         raise InputError(f"{flag} must be at most {_plain(most)}, got {_plain(value)}")
 
 
+def check_seed(seed: int) -> None:
+    """Refuse a negative --seed as bad input: numpy's generators take only non-negative seeds."""
+    if seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {seed}")
+
+
 def _plain(number: float) -> str:
     """`3,600` rather than `3,600.0`: a whole float reads as the integer the user typed."""
     whole = isinstance(number, float) and number.is_integer()

@@ -31,6 +31,7 @@ from afgap.settings import (
     MAX_TIMEOUT_S,
     MAX_TOKENS,
     check_at_most,
+    check_seed,
 )
 from afgap.sim.settings import SimSettings
 from afgap.store.database import Store, open_store
@@ -107,6 +108,7 @@ def validate_request(req: CollectRequest) -> None:
     check_at_most("--samples", req.samples, MAX_SAMPLES)
     if req.limit is not None and req.limit < 1:
         raise InputError(f"--limit must be a positive number of queries, got {req.limit}")
+    check_seed(req.query_seed)
     if req.sample_queries is not None and req.sample_queries < 1:
         raise InputError(f"--sample-queries must be a positive number of queries, got {req.sample_queries}")
     if not req.scenarios:
