@@ -1,4 +1,4 @@
-"""`afgap import FILE` of hostile JSONL and CSV files: exit 0 or 2, one line, a rejected file changes nothing."""
+"""`afgap import` of hostile JSONL and CSV files: exit 0 or 2, one line; a rejected file changes nothing."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def test_hostile_import_file(
     cli: Any, store: Path, tmp_path: Path, name: str, data: bytes, code: int, expect: str | int
 ) -> None:
     (tmp_path / name).write_bytes(data)
-    check, before = store_state(store)
+    _, before = store_state(store)
     result = cli("import", name, "--db", str(store))
     assert_clean_exit(result, (0, 2))
     assert result.exit_code == code, result.stderr
