@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from afgap.cli.options import INVOCATION, DbOption, literal, resolve_db
+from afgap.cli.options import INVOCATION, DbOption, TimeoutOption, literal, resolve_db
 from afgap.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_TOKENS,
@@ -21,7 +21,6 @@ from afgap.settings import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENCY,
     MAX_SAMPLES,
-    MAX_TIMEOUT_S,
     MAX_TOKENS,
 )
 
@@ -48,9 +47,6 @@ ConcurrencyOption = Annotated[
         ),
         show_default=False,
     ),
-]
-TimeoutOption = Annotated[
-    float, typer.Option(help=f"Seconds one attempt may take before it is retried (up to {MAX_TIMEOUT_S:,g}).")
 ]
 RpmOption = Annotated[float | None, typer.Option(help="Requests per minute per provider (positive, finite).")]
 ProviderLimitOption = Annotated[

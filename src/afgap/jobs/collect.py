@@ -28,10 +28,10 @@ from afgap.settings import (
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
     MAX_SAMPLES,
-    MAX_TIMEOUT_S,
     MAX_TOKENS,
     check_at_most,
     check_seed,
+    check_timeout,
 )
 from afgap.sim.settings import SimSettings
 from afgap.store.database import Store, open_store
@@ -118,9 +118,7 @@ def validate_request(req: CollectRequest) -> None:
     if req.sampling.max_tokens < 1:
         raise InputError(f"--max-tokens must be at least 1, got {req.sampling.max_tokens}")
     check_at_most("--max-tokens", req.sampling.max_tokens, MAX_TOKENS)
-    if not req.engine.timeout_s > 0:
-        raise InputError(f"--timeout must be a positive number of seconds, got {req.engine.timeout_s:g}")
-    check_at_most("--timeout", req.engine.timeout_s, MAX_TIMEOUT_S)
+    check_timeout(req.engine.timeout_s)
     if not 0.0 <= req.sampling.temperature <= 2.0:
         raise InputError(f"--temperature must be in [0, 2], got {req.sampling.temperature}")
 
