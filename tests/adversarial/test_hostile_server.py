@@ -77,7 +77,7 @@ CASES = [
     and not (wire != "anthropic" and name in ANTHROPIC_ONLY)
 ]
 # Seconds per attempt: short where the server never finishes, so six attempts stay quick.
-TIMEOUTS = {"slow-drip": "0.2"}
+TIMEOUTS = {"slow-drip": "0.1"}
 
 
 @pytest.fixture(scope="module")

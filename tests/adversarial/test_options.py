@@ -22,7 +22,7 @@ VALUES = ("0", "-1", "nan", "inf", "1e309", "1000000000000")
 # What each command needs besides the option under test; "{db}" and "{data}" are filled in per test.
 BASE: dict[str, list[str]] = {
     "demo": ["--db", "{db}"],
-    "collect": ["-m", "sim/honest", "--limit", "1", "-q", "--db", "{db}"],
+    "collect": ["-m", "sim/honest", "--limit", "1", "--dry-run", "--db", "{db}"],
     "classify": ["--judge", "sim/judge", "--db", "{db}"],
     "validate-judge": ["{data}/af_validation.jsonl"],
     "compare": ["--db", "{db}"],
