@@ -176,10 +176,11 @@ def _app(server: FakeProvider) -> web.Application:
 
 
 class RunningFake:
-    """Context manager running a FakeProvider on 127.0.0.1 in a daemon thread."""
+    """Context manager running a FakeProvider (or another aiohttp `app`) on 127.0.0.1 in a daemon thread."""
 
-    def __init__(self, key: str = "") -> None:
+    def __init__(self, key: str = "", app: web.Application | None = None) -> None:
         self.server = FakeProvider(key=key)
+        self._app = app
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
 
@@ -188,7 +189,9 @@ class RunningFake:
 
         async def start() -> None:
             # handler_cancellation: a request the engine abandons (cancel test) must not hold up shutdown.
-            self._runner = web.AppRunner(_app(self.server), access_log=None, handler_cancellation=True)
+            self._runner = web.AppRunner(
+                self._app or _app(self.server), access_log=None, handler_cancellation=True
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
             await site.start()

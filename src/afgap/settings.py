@@ -75,6 +75,19 @@ def check_at_most(flag: str, value: float, most: float) -> None:
         raise InputError(f"{flag} must be at most {_plain(most)}, got {_plain(value)}")
 
 
+def check_timeout(seconds: float) -> None:
+    """Refuse a per-attempt --timeout that is not a positive number of seconds up to MAX_TIMEOUT_S."""
+    if not seconds > 0:  # `not >`: NaN fails too
+        raise InputError(f"--timeout must be a positive number of seconds, got {seconds:g}")
+    check_at_most("--timeout", seconds, MAX_TIMEOUT_S)
+
+
+def check_seed(seed: int) -> None:
+    """Refuse a negative --seed as bad input: numpy's generators take only non-negative seeds."""
+    if seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {seed}")
+
+
 def _plain(number: float) -> str:
     """`3,600` rather than `3,600.0`: a whole float reads as the integer the user typed."""
     whole = isinstance(number, float) and number.is_integer()

@@ -50,6 +50,19 @@ CASES: list[tuple[list[str], str]] = [
     (["report", "--html", "r.html", "--examples", "-1"], "--examples must be at least 0, got -1"),
     (["report", "--html", "r.html", "--examples", "1000"], "--examples must be at most 100, got 1,000"),
     (["classify", "--judge", "sim/judge", "--votes", "101"], "--votes must be at most 100, got 101"),
+    (
+        ["classify", "--judge", "sim/judge", "--timeout", "1e9"],
+        "--timeout must be at most 3,600, got 1,000,000,000",
+    ),
+    (
+        ["classify", "--judge", "sim/judge", "--timeout", "0"],
+        "--timeout must be a positive number of seconds, got 0",
+    ),
+    (
+        ["classify", "--judge", "sim/judge", "--concurrency", "5000"],
+        "--concurrency must be at most 1,000, got 5,000",
+    ),
+    (["compare", "--seed", "-1"], "--seed must be a non-negative integer, got -1"),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,24 @@ def test_validate_judge_with_the_sim_judge(cli: Any) -> None:
     assert doc["n"] + doc["unparseable"] == 100 and doc["auroc"] >= 0.9
     retired = cli("validate-judge", str(VALIDATION), "--classifier", "judge", "--judge", "sim/retired")
     assert retired.exit_code == 3 and "sim/retired is unavailable" in retired.stderr
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_judge_timeout_bounds_each_attempt(cli: Any, tmp_path: Path, fake: Any) -> None:
+    from tests.engine.test_run import env_for
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        '{"model": "m", "scenario": "s", "condition": "monitored", "query_id": "q", '
+        '"response": "<OUTPUT>ok</OUTPUT>"}\n'
+    )
+    db = str(tmp_path / "study.sqlite")
+    assert cli("import", str(rows), "--db", db).exit_code == 0
+    start = time.monotonic()
+    # The fake's "slow" model answers after 10 s: each attempt is cut at 0.2 s, then retried.
+    args = ["classify", "--judge", "openai-api/local/slow", "--votes", "1", "--timeout", "0.2", "--db", db]
+    result = cli(*args, env=env_for(fake))
+    assert time.monotonic() - start < 8
+    assert result.exit_code == 3, result.stderr
+    assert "2 judge calls failed" in result.stderr
+    assert fake.count("slow") >= 2  # retried, not given up after one timeout

@@ -77,7 +77,7 @@ def test_unknown_command_is_a_usage_error(cli: Any) -> None:
     [
         (["--drop-rate", "2"], "--drop-rate must be in [0, 1], got 2"),
         (["--slow-rate", "-0.1"], "--slow-rate must be in [0, 1], got -0.1"),
-        (["--slow-ms", "-1"], "--slow-ms and --retry-after must be >= 0"),
+        (["--slow-ms", "-1"], "--slow-ms and --retry-after must be finite and >= 0"),
         (["--error-rate", "0.6", "--drop-rate", "0.6"], "add up to over 1"),
         (["--port", "70000"], "--port must be in 0..65535, got 70000"),
     ],

@@ -39,3 +39,14 @@ def test_fatal_errors_are_never_retried() -> None:
     hook = _backoff_hook(time.monotonic() + 300, POLICY)
     assert hook(AttemptError("fatal", "bad_request", "x")) is False
     assert hook(ValueError("not ours")) is False
+
+
+def test_a_huge_retry_after_is_clamped_and_gives_the_call_up_at_once() -> None:
+    policy = RetryPolicy(max_retry_after_s=20.0, wait_jitter_s=0.5)
+    roomy = _backoff_hook(time.monotonic() + 300, policy)
+    wait = roomy(_error("rate_limit", retry_after=1e9))
+    assert isinstance(wait, float) and 20.0 <= wait <= 20.5  # clamped to the maximum, not 31 years
+    tight = _backoff_hook(time.monotonic() + 10, policy)
+    error = _error("rate_limit", retry_after=1e9)
+    assert tight(error) is False
+    assert error.message == "x; Retry-After 1e+09 s is past the retry budget"

@@ -92,6 +92,9 @@ def test_queries_list_shows_control_characters_escaped(cli: Any, tmp_path: Path)
 
 def test_each_sink_form() -> None:
     assert terminal("a\x1b[2Jb\x7f\x9b\n") == "a\\x1b[2Jb\\x7f\\x9b\\x0a"
+    assert terminal("lab/\u202eevil\u2066") == "lab/\\u202eevil\\u2066"  # bidi controls shown, not obeyed
+    rtl = "\u05e9\u05dc\u05d5\u05dd \u200f"
+    assert terminal(rtl) == rtl  # right-to-left text and marks as they are
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert csv_cell("-x") == "'-x" and csv_cell("lab/m") == "lab/m"
     assert markdown_cell("a|b`c\nd") == "a\\|b\\`c\\\\x0ad"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
@@ -15,7 +16,14 @@ from afgap.sim.settings import SimSettings, as_flag
     ("settings", "message"),
     [
         (SimSettings(port=70000), "port must be in 0..65535, got 70000"),
-        (SimSettings(slow_ms=-1), "latency_ms, slow_ms and retry_after must be >= 0, got 0, -1 and 1"),
+        (
+            SimSettings(slow_ms=-1),
+            "latency_ms, slow_ms and retry_after must be finite and >= 0, got 0, -1 and 1",
+        ),
+        (
+            SimSettings(latency_ms=math.nan),
+            "latency_ms, slow_ms and retry_after must be finite and >= 0, got nan, 1000 and 1",
+        ),
         (SimSettings(fault_rate=1.5), "fault_rate must be in [0, 1], got 1.5"),
         (SimSettings(slow_rate=-0.1), "slow_rate must be in [0, 1], got -0.1"),
         (

@@ -18,13 +18,14 @@ from afgap.cli.options import (
     JsonFlag,
     JudgeOption,
     OutputFormat,
+    TimeoutOption,
     VotesOption,
     literal,
     resolve_db,
     resolve_format,
 )
 from afgap.errors import InputError
-from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_CONCURRENCY, DEFAULT_VOTES
+from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, DEFAULT_VOTES
 
 if TYPE_CHECKING:
     from afgap.jobs.judge import JudgeSummary
@@ -55,6 +56,7 @@ def classify(
     votes: VotesOption = DEFAULT_VOTES,
     threshold: ThresholdOption = DEFAULT_AF_THRESHOLD,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     agreement: AgreementFlag = False,
     fmt: FormatOption = OutputFormat.table,
     json_flag: JsonFlag = False,
@@ -74,17 +76,17 @@ def classify(
         count = reclassify(path, only)
         err_console().print(f"classified {count} responses ({only or 'tags and screen'})")
         return
-    _judge(path, judge, votes, threshold, concurrency)
+    _judge(path, judge, votes, threshold, (concurrency, timeout))
 
 
-def _judge(path: Path, model: str, votes: int, threshold: float, concurrency: int) -> None:
+def _judge(path: Path, model: str, votes: int, threshold: float, limits: tuple[int, float]) -> None:
     from afgap.cli.progress import progress_reporter
     from afgap.errors import PartialFailure
     from afgap.jobs.classify import judge
 
     with progress_reporter(label="judge") as progress:
         try:
-            summary = judge(path, model, os.environ, votes, threshold, concurrency, progress)
+            summary = judge(path, model, os.environ, votes, threshold, limits[0], progress, limits[1])
         except PartialFailure as failure:
             err_console().print(str(failure), soft_wrap=True, markup=False)
             raise

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from afgap.cli.options import INVOCATION, DbOption, literal, resolve_db
+from afgap.cli.options import INVOCATION, DbOption, TimeoutOption, literal, resolve_db
 from afgap.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOCK_TIMEOUT_S,
@@ -23,7 +23,6 @@ from afgap.settings import (
     MAX_CONCURRENCY,
     MAX_LOCK_TIMEOUT_S,
     MAX_SAMPLES,
-    MAX_TIMEOUT_S,
     MAX_TOKENS,
 )
 
@@ -50,9 +49,6 @@ ConcurrencyOption = Annotated[
         ),
         show_default=False,
     ),
-]
-TimeoutOption = Annotated[
-    float, typer.Option(help=f"Seconds one attempt may take before it is retried (up to {MAX_TIMEOUT_S:,g}).")
 ]
 LockTimeoutOption = Annotated[
     float,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from afgap.settings import MAX_VOTES, db_path
+from afgap.settings import MAX_TIMEOUT_S, MAX_VOTES, db_path
 
 
 class OutputFormat(StrEnum):
@@ -42,6 +42,9 @@ AlphaOption = Annotated[float, typer.Option(help="Family-wise (holm) or false-di
 CorrectionOption = Annotated[str, typer.Option(help="Multiplicity correction: holm | bh | none.")]
 ClassifierOption = Annotated[
     str | None, typer.Option(help="Use this classifier's labels (default: strongest).")
+]
+TimeoutOption = Annotated[
+    float, typer.Option(help=f"Seconds one attempt may take before it is retried (up to {MAX_TIMEOUT_S:,g}).")
 ]
 SeedOption = Annotated[int, typer.Option(help="Seed for resampling methods (same seed, same report).")]
 

@@ -16,6 +16,7 @@ from afgap.errors import InputError
 from afgap.jobs.judge import JudgeSummary, judge_stored
 from afgap.jobs.progress import Progress
 from afgap.records import Label
+from afgap.settings import DEFAULT_TIMEOUT_S, MAX_CONCURRENCY, check_at_most, check_timeout
 from afgap.store.database import open_store
 
 BATCH = 2000
@@ -59,9 +60,17 @@ def judge(
     threshold: float,
     concurrency: int,
     progress: Progress | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> JudgeSummary:
-    """Label every stored response with an LLM judge, `concurrency` judge calls in flight."""
-    options = EngineOptions(concurrency=concurrency)
+    """Label every stored response with an LLM judge, `concurrency` judge calls in flight.
+
+    `timeout_s` bounds each attempt, as collect's --timeout does; a timed-out attempt is retried.
+    """
+    if concurrency < 1:
+        raise InputError(f"--concurrency must be an integer at least 1, got {concurrency}")
+    check_at_most("--concurrency", concurrency, MAX_CONCURRENCY)
+    check_timeout(timeout_s)
+    options = EngineOptions(concurrency=concurrency, timeout_s=timeout_s)
     return judge_stored(db, model, env, votes, threshold, options, progress)
 
 

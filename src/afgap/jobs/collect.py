@@ -30,9 +30,10 @@ from afgap.settings import (
     DEFAULT_SEED,
     MAX_LOCK_TIMEOUT_S,
     MAX_SAMPLES,
-    MAX_TIMEOUT_S,
     MAX_TOKENS,
     check_at_most,
+    check_seed,
+    check_timeout,
 )
 from afgap.sim.settings import SimSettings
 from afgap.store import claims
@@ -119,6 +120,7 @@ def validate_request(req: CollectRequest) -> None:
     check_at_most("--samples", req.samples, MAX_SAMPLES)
     if req.limit is not None and req.limit < 1:
         raise InputError(f"--limit must be a positive number of queries, got {req.limit}")
+    check_seed(req.query_seed)
     if req.sample_queries is not None and req.sample_queries < 1:
         raise InputError(f"--sample-queries must be a positive number of queries, got {req.sample_queries}")
     if not req.scenarios:
@@ -128,9 +130,7 @@ def validate_request(req: CollectRequest) -> None:
     if req.sampling.max_tokens < 1:
         raise InputError(f"--max-tokens must be at least 1, got {req.sampling.max_tokens}")
     check_at_most("--max-tokens", req.sampling.max_tokens, MAX_TOKENS)
-    if not req.engine.timeout_s > 0:
-        raise InputError(f"--timeout must be a positive number of seconds, got {req.engine.timeout_s:g}")
-    check_at_most("--timeout", req.engine.timeout_s, MAX_TIMEOUT_S)
+    check_timeout(req.engine.timeout_s)
     if not req.lock_timeout_s >= 0:
         raise InputError(f"--lock-timeout must be a number of seconds >= 0, got {req.lock_timeout_s:g}")
     check_at_most("--lock-timeout", req.lock_timeout_s, MAX_LOCK_TIMEOUT_S)

@@ -18,6 +18,7 @@ import numpy as np
 
 from afgap.errors import InputError
 from afgap.jobs.validate_judge import read_report
+from afgap.settings import check_seed
 from afgap.stats.analysis import Comparison, ModelData, Observation, Settings, analyse
 from afgap.stats.misclassification import ClassifierAccuracy, CorrectedGap, corrected_gap
 from afgap.stats.pooled import POOLED_PREFIX, pool_scenarios
@@ -145,6 +146,7 @@ def compare_run(
     accuracy: ClassifierAccuracy | None = None,
 ) -> ComparisonRun:
     """Statistics over what the store holds for the chosen models and scenarios, with notes."""
+    check_seed(seed)
     chosen = None if not models or list(models) == [ALL_MODELS] else list(dict.fromkeys(models))
     with open_store(db, readonly=True) as store:
         rows = store.outcomes(chosen, classifier)

@@ -16,6 +16,7 @@ from afgap import files
 from afgap.classify.labels import default_labels
 from afgap.errors import ImportFormatError
 from afgap.records import InterchangeRecord, Label, Outcome
+from afgap.report.safe import BIDI_CONTROLS
 from afgap.store.database import Store, open_store
 from afgap.store.rows import import_key
 
@@ -174,10 +175,15 @@ def prepare_import(
 
 
 def _printable_names(path: Path, number: int, record: InterchangeRecord) -> None:
-    """Names reach terminals and reports: a control character in one is rejected, not stored."""
+    """Names reach terminals and reports: a control or bidi control character in one is rejected.
+
+    A bidi override or isolate is invisible yet reorders the text displayed after it, so a name holding
+    one could show as another model's name.
+    """
     for field in ("model", "scenario"):
-        bad = next((c for c in getattr(record, field) if unicodedata.category(c) == "Cc"), None)
-        if bad is not None:
-            raise ImportFormatError(
-                f"{path}:{number}: field '{field}' contains control character U+{ord(bad):04X}"
-            )
+        for c in getattr(record, field):
+            if unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS:
+                kind = "control" if unicodedata.category(c) == "Cc" else "bidirectional control"
+                raise ImportFormatError(
+                    f"{path}:{number}: field '{field}' contains {kind} character U+{ord(c):04X}"
+                )

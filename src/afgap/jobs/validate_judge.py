@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from afgap.errors import InputError
 from afgap.files import FileRecord, read_json, read_jsonl
-from afgap.settings import DEFAULT_AF_THRESHOLD, SCREEN_THRESHOLD
+from afgap.settings import DEFAULT_AF_THRESHOLD, SCREEN_THRESHOLD, check_seed
 from afgap.stats.classifier import validate
 
 # Defaults of "score ≥ threshold": the screen's own and the AF judge's vote fraction; the smallest non-zero
@@ -145,6 +145,9 @@ def validate_file(
         raise InputError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if classifier == "judge" and not judge:
         raise InputError("--classifier judge needs a judge model: add --judge MODEL (e.g. --judge sim/judge)")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:  # `not`: NaN fails too
+        raise InputError(f"--threshold must be in [0, 1], got {threshold}")
+    check_seed(seed)
     texts, labels = read_labelled(path, positive_label)
     scores = _scores(texts, classifier, judge, kind, votes, env)
     kept = [(s, y) for s, y in zip(scores, labels, strict=True) if s is not None]

@@ -65,9 +65,8 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
     if not isinstance(content, list):
         _, _, reason = error_fields(body) if "error" in body else (None, None, "no content in response")
         raise MalformedResponse(reason or "no content in response")
-    blocks = [b for b in content if isinstance(b, Mapping)]
-    text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
-    thinking = "\n".join(b.get("thinking", "") for b in blocks if b.get("type") == "thinking")
+    text = _joined(content, "text", "")
+    thinking = _joined(content, "thinking", "\n")
     usage = body.get("usage")
     if not isinstance(usage, Mapping):
         usage = {}
@@ -86,6 +85,12 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
         tokens_out=optional_count(usage.get("output_tokens")),
         api_refusal=body.get("stop_reason") == "refusal",
     )
+
+
+def _joined(content: list[Any], kind: str, sep: str) -> str:
+    """The `kind` blocks' strings joined; an odd block (wrong type, a non-string field) is skipped."""
+    parts = (b.get(kind) for b in content if isinstance(b, Mapping) and b.get("type") == kind)
+    return sep.join(p for p in parts if isinstance(p, str))
 
 
 def classify_error(status: int, body: Any, headers: Mapping[str, str]) -> ErrorInfo:

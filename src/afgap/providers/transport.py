@@ -49,6 +49,9 @@ class RetryPolicy:
     connect_attempts: int = 3
     connect_wait_s: float = 0.5
     rate_limited_attempts: int = 30
+    # A server's Retry-After is read as a wait in [0, this]; one that would end past the call's retry
+    # budget gives the call up at once (an error row a rerun retries) instead of parking it.
+    max_retry_after_s: float = 300.0
 
 
 @dataclass(slots=True)
@@ -151,10 +154,16 @@ def _backoff_hook(deadline: float, policy: RetryPolicy) -> Callable[[Exception],
             else:
                 wait = backoff(other_failures)
         if exc.retry_after is not None:
+            asked = min(max(exc.retry_after, 0.0), policy.max_retry_after_s)
             # Many calls often get the same Retry-After at once; a little jitter spreads their return.
-            jitter = random.uniform(0.0, min(policy.wait_jitter_s, 0.1 * exc.retry_after + 0.05))
-            wait = exc.retry_after + jitter
+            jitter = random.uniform(0.0, min(policy.wait_jitter_s, 0.1 * asked + 0.05))
+            wait = asked + jitter
         if time.monotonic() + wait > deadline:
+            if exc.retry_after is not None:
+                # Say why a call that was told to wait was given up, in the row a rerun will retry.
+                exc.message = one_line(
+                    f"{exc.message}; Retry-After {exc.retry_after:g} s is past the retry budget"
+                )
             return False
         return wait
 

@@ -7,6 +7,7 @@ they know whether a simulator will start.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,9 +41,10 @@ class SimSettings:
         if not 0 <= self.port <= 65535:
             raise InputError(f"{spell('port')} must be in 0..65535, got {self.port}")
         durations = ("latency_ms", "slow_ms", "retry_after")
-        if any(getattr(self, name) < 0 for name in durations):
+        # `not 0 <= x < inf`: NaN fails too, and an infinite wait would hang every request.
+        if not all(0 <= getattr(self, name) < math.inf for name in durations):
             got = [f"{getattr(self, name):g}" for name in durations]
-            raise InputError(f"{_listed(durations, spell)} must be >= 0, got {_joined(got)}")
+            raise InputError(f"{_listed(durations, spell)} must be finite and >= 0, got {_joined(got)}")
         for name in (*FAULT_RATES, "slow_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:
