@@ -122,7 +122,9 @@ def test_a_lock_past_lock_timeout_saves_every_received_reply_and_the_rerun_impor
     lock = _Lock(db, 60)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 2, stderr
-    (line,) = [line for line in stderr.splitlines() if line.startswith("afgap: error:")]
+    errors = [line for line in stderr.splitlines() if line.startswith("afgap: error:")]
+    assert len(errors) == 1, stderr
+    line = errors[0]
     (saved,) = _recovery_files(db)
     stored, _ = _rows(db)
     assert "stayed locked by another process: gave up after 2 s" in line
@@ -171,7 +173,9 @@ def test_a_full_disk_says_so_and_saves_the_replies(
     )
     result = cli("collect", "-m", "sim/faker", "--limit", "60", "--quiet", "--db", str(db))
     assert result.exit_code == 2, result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("afgap: error:")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("afgap: error:")]
+    assert len(errors) == 1, result.stderr
+    line = errors[0]
     (saved,) = _recovery_files(db)
     assert "is full" in line and "cannot rollback" not in line and str(saved) in line
     assert f"{len(saved.read_text().splitlines())} received replies saved to {saved}" in line
