@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,3 +192,16 @@ def _second_ctrl_c(tmp_path: Path) -> None:
     saved = {h.request_hash for h, _, _ in recovery.load(own)}
     assert stored | saved == {p.request_hash for p in plans}
     assert saved - stored  # some were never sent to the child: only the file has them
+
+
+def test_a_stray_stdlib_name_in_the_working_directory_does_not_break_the_writer_child(
+    cli: Any, tmp_path: Path
+) -> None:
+    """`python -m` puts the working directory first on the path; the writer child must not."""
+    # sqlite3: a module the child imports that no interpreter has loaded at start-up (enum may be).
+    (tmp_path / "sqlite3.py").write_text("raise ImportError('shadowed the standard library')\n")
+    db = tmp_path / "stray.sqlite"
+    result = cli("collect", "-m", "sim/faker", "--limit", "3", "--samples", "1", "--quiet", "--db", str(db))
+    assert result.exit_code == 0, result.stderr
+    with open_store(db, readonly=True) as store:
+        assert len(store.completed_hashes()) == 6

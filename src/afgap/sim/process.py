@@ -56,7 +56,8 @@ class ChildSim:
 def start_in_subprocess(settings: SimSettings | None = None, *, timeout: float = 30.0) -> ChildSim:
     """Start the simulator in a child Python process and return once it accepts connections."""
     settings = settings or SimSettings()
-    command = [sys.executable, "-m", "afgap.sim.process", _JSON.dump_json(settings).decode()]
+    # -P: a stray module in the working directory cannot shadow the standard library in the child.
+    command = [sys.executable, "-P", "-m", "afgap.sim.process", _JSON.dump_json(settings).decode()]
     # stderr goes to a file, not a pipe: nobody drains it while serving, and a full pipe would block.
     with tempfile.TemporaryFile(mode="w+") as errors:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)

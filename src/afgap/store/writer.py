@@ -309,4 +309,6 @@ class Writer:
 
 def child_command(store: Path, saved: Path, patience_s: float) -> list[str]:
     """The writer child's command line (see afgap.store.writer_child)."""
-    return [sys.executable, "-m", "afgap.store.writer_child", str(store), str(saved), repr(patience_s)]
+    # -P: the working directory is not put first on the path, so a stray enum.py there cannot shadow
+    # the standard library in the child (afgap itself comes from PYTHONPATH, see _same_afgap_env).
+    return [sys.executable, "-P", "-m", "afgap.store.writer_child", str(store), str(saved), repr(patience_s)]
