@@ -168,9 +168,12 @@ def test_a_full_disk_says_so_and_saves_the_replies(
         "sys.exit(writer_child.main(sys.argv[1:]))\n"
     )
     real_command = writer.child_command
-    monkeypatch.setattr(
-        writer, "child_command", lambda *args: [sys.executable, "-c", wrapper, *real_command(*args)[3:]]
-    )
+
+    def wrapped(*args: Any) -> list[str]:
+        command = real_command(*args)  # the wrapper takes the child's own arguments, after its module
+        return [sys.executable, "-c", wrapper, *command[command.index("afgap.store.writer_child") + 1 :]]
+
+    monkeypatch.setattr(writer, "child_command", wrapped)
     result = cli("collect", "-m", "sim/faker", "--limit", "60", "--quiet", "--db", str(db))
     assert result.exit_code == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("afgap: error:")]
