@@ -18,6 +18,7 @@ import pytest
 
 from afgap.sim.server import start_in_thread
 from afgap.sim.settings import SimSettings
+from tests.store_counts import rows_and_cells
 
 SAMPLES = 2
 
@@ -39,16 +40,6 @@ def _collect(db: Path, sim: Any, queries: int) -> subprocess.Popen[str]:
 def _count(db: Path, sql: str) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute(sql).fetchone()[0])
-
-
-def _cells(db: Path) -> tuple[int, int]:
-    """(responses stored, distinct cells), in one snapshot."""
-    with sqlite3.connect(db) as conn:
-        total, cells = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT model || char(0) || query_id || char(0) || condition "
-            "|| char(0) || sample) FROM responses"
-        ).fetchone()
-    return int(total), int(cells)
 
 
 def _requests(db: Path) -> int:
@@ -99,7 +90,7 @@ def test_a_second_collect_sends_only_what_the_first_is_not_sending(tmp_path: Pat
     )
     assert line is not None, second_err
     assert int(line.group(2)) == first.pid and 0 < int(line.group(1)) <= 80 - 4
-    assert _cells(db) == (160, 160)
+    assert rows_and_cells(db) == (160, 160)
     assert slow_sim.simulator.counters.requests == _requests(db)  # each call sent once, by one or the other
     assert _count(db, "SELECT COUNT(*) FROM claims") == 0
     assert _count(db, "SELECT COUNT(*) FROM collectors") == 0
@@ -115,7 +106,7 @@ def test_a_collect_with_nothing_left_exits_0_at_once_and_says_why(tmp_path: Path
     assert "nothing is left for this run to send" in second_err
     assert "nothing sent:" in second_err and "rerun the same command once it ends" in second_err
     _finish(first)
-    assert _cells(db) == (240, 240)
+    assert rows_and_cells(db) == (240, 240)
     assert slow_sim.simulator.counters.requests == _requests(db)
 
 
@@ -128,5 +119,5 @@ def test_the_claims_of_a_killed_collect_do_not_block_a_rerun(tmp_path: Path, slo
     assert _count(db, "SELECT COUNT(*) FROM claims") > 0  # left behind by kill -9
     rerun = _finish(_collect(db, slow_sim, 40))
     assert "another collect" not in rerun
-    assert _cells(db) == (160, 160)
+    assert rows_and_cells(db) == (160, 160)
     assert _count(db, "SELECT COUNT(*) FROM claims") == 0

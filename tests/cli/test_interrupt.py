@@ -17,6 +17,7 @@ import pytest
 
 from afgap.sim.server import start_in_thread
 from afgap.sim.settings import SimSettings
+from tests.store_counts import rows_and_cells
 
 QUERIES = 60
 SAMPLES = 2
@@ -38,26 +39,12 @@ def _collect(db: Path, sim: Any, capture: bool = False) -> subprocess.Popen[str]
     return subprocess.Popen(args, env=env, stdout=stream, stderr=stream, text=True)
 
 
-def _rows(db: Path) -> tuple[int, int]:
-    """(responses stored, distinct cells): equal when nothing is duplicated.
-
-    One statement, so one snapshot: a killed collect's writer child may still be draining its
-    last batch, and two separate counts could straddle that commit.
-    """
-    with sqlite3.connect(db) as conn:
-        total, cells = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT model || char(0) || scenario_hash || char(0) || query_id "
-            "|| char(0) || condition || char(0) || sample) FROM responses"
-        ).fetchone()
-    return int(total), int(cells)
-
-
 def _wait_for_rows(db: Path, at_least: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if db.exists():
             try:
-                if _rows(db)[0] >= at_least:
+                if rows_and_cells(db)[0] >= at_least:
                     return
             except sqlite3.OperationalError:
                 pass  # schema not created yet
@@ -78,11 +65,11 @@ def test_interrupt_exits_130_fast_and_rerun_resumes(
     assert proc.returncode == 130, stderr
     assert time.monotonic() - sent_at < 3.0
     assert "Traceback" not in stderr and "rerun" in stderr
-    stored, cells = _rows(db)
+    stored, cells = rows_and_cells(db)
     assert 10 <= stored < TOTAL and stored == cells
     rerun = _collect(db, slow_sim)
     assert rerun.wait(timeout=60) == 0
-    assert _rows(db) == (TOTAL, TOTAL)
+    assert rows_and_cells(db) == (TOTAL, TOTAL)
 
 
 def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, slow_sim: Any) -> None:
@@ -94,10 +81,10 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, slo
         time.sleep(rng.uniform(0.3, 1.2))
         proc.kill()
         proc.wait(timeout=10)
-        stored, cells = _rows(db) if db.exists() else (0, 0)
+        stored, cells = rows_and_cells(db) if db.exists() else (0, 0)
         assert stored == cells, "a duplicate cell after SIGKILL"
         assert stored >= previous, "a stored call was lost"
         previous = stored
     final = _collect(db, slow_sim)
     assert final.wait(timeout=60) == 0
-    assert _rows(db) == (TOTAL, TOTAL)
+    assert rows_and_cells(db) == (TOTAL, TOTAL)

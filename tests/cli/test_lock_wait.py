@@ -20,6 +20,7 @@ from afgap.sim.server import start_in_thread
 from afgap.sim.settings import SimSettings
 from afgap.store import writer
 from afgap.store.database import open_store
+from tests.store_counts import rows_and_cells
 
 QUERIES = 30
 TOTAL = QUERIES * 2 * 2  # two conditions, two samples
@@ -50,18 +51,11 @@ def _collect(db: Path, sim: Any, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _rows(db: Path) -> tuple[int, int]:
-    """(responses stored, distinct cells), in one snapshot."""
-    with sqlite3.connect(db) as conn:
-        total, cells = conn.execute("SELECT COUNT(*), COUNT(DISTINCT request_hash) FROM responses").fetchone()
-    return int(total), int(cells)
-
-
 def _wait_for_rows(db: Path, at_least: int) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            if db.exists() and _rows(db)[0] >= at_least:
+            if db.exists() and rows_and_cells(db)[0] >= at_least:
                 return
         except sqlite3.OperationalError:
             pass  # the schema is not there yet
@@ -110,7 +104,7 @@ def test_a_lock_mid_collect_is_waited_out_and_no_reply_is_lost(tmp_path: Path, s
     lock.release()
     assert proc.returncode == 0, stderr
     assert WAITING in stderr and "afgap: store unlocked after " in stderr  # even with --quiet
-    assert _rows(db) == (TOTAL, TOTAL) and _recovery_files(db) == []
+    assert rows_and_cells(db) == (TOTAL, TOTAL) and _recovery_files(db) == []
 
 
 def test_a_lock_past_lock_timeout_saves_every_received_reply_and_the_rerun_imports_them(
@@ -126,7 +120,7 @@ def test_a_lock_past_lock_timeout_saves_every_received_reply_and_the_rerun_impor
     assert len(errors) == 1, stderr
     line = errors[0]
     (saved,) = _recovery_files(db)
-    stored, _ = _rows(db)
+    stored, _ = rows_and_cells(db)
     assert "stayed locked by another process: gave up after 2 s" in line
     # Every call came back within the 2 s: each is stored or saved, none in between.
     assert f"{TOTAL - stored} received replies saved to {saved}" in line
@@ -136,7 +130,7 @@ def test_a_lock_past_lock_timeout_saves_every_received_reply_and_the_rerun_impor
     _, stderr = rerun.communicate(timeout=60)
     assert rerun.returncode == 0, stderr
     assert f"afgap: recovered {TOTAL - stored} replies from {saved}" in stderr
-    assert _rows(db) == (TOTAL, TOTAL) and _recovery_files(db) == []
+    assert rows_and_cells(db) == (TOTAL, TOTAL) and _recovery_files(db) == []
     assert _requests(slow_sim) == sent_before  # nothing was lost, so nothing was sent again
 
 
@@ -149,7 +143,7 @@ def test_a_lock_held_when_the_collect_starts_is_waited_for(tmp_path: Path, slow_
     lock.release()
     assert proc.returncode == 0, stderr
     assert WAITING in stderr and "Traceback" not in stderr
-    assert _rows(db) == (12, 12)
+    assert rows_and_cells(db) == (12, 12)
 
 
 def test_a_full_disk_says_so_and_saves_the_replies(
@@ -186,4 +180,4 @@ def test_a_full_disk_says_so_and_saves_the_replies(
     rerun = cli("collect", "-m", "sim/faker", "--limit", "60", "--quiet", "--db", str(db))
     assert rerun.exit_code == 0, rerun.stderr
     assert "afgap: recovered " in rerun.stderr and _recovery_files(db) == []
-    assert _rows(db) == (120, 120)
+    assert rows_and_cells(db) == (120, 120)
