@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from afgap.cli.console import out_console
 from afgap.cli.options import DbOption, FormatOption, JsonFlag, OutputFormat, resolve_db, resolve_format
@@ -13,10 +13,14 @@ def status(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_fla
     """What the store holds: responses per model, scenario and status, and cost."""
     from afgap.jobs import status as job
 
-    chosen = resolve_format(fmt, json_flag)
-    _check_format("status", chosen)
-    if chosen is not OutputFormat.table:
-        _write(job.STATUS_SCHEMA, "rows", job.STATUS_FIELDS, job.status_records(resolve_db(db)), chosen)
+    if _wrote_structured(
+        "status",
+        resolve_format(fmt, json_flag),
+        job.STATUS_SCHEMA,
+        "rows",
+        job.STATUS_FIELDS,
+        lambda: job.status_records(resolve_db(db)),
+    ):
         return
     from rich.table import Table
     from rich.text import Text
@@ -39,10 +43,14 @@ def runs(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_flag:
     """Every collect run: when, which afgap, the command line (never a key), responses it stored."""
     from afgap.jobs import status as job
 
-    chosen = resolve_format(fmt, json_flag)
-    _check_format("runs", chosen)
-    if chosen is not OutputFormat.table:
-        _write(job.RUNS_SCHEMA, "runs", job.RUNS_FIELDS, job.run_records(resolve_db(db)), chosen)
+    if _wrote_structured(
+        "runs",
+        resolve_format(fmt, json_flag),
+        job.RUNS_SCHEMA,
+        "runs",
+        job.RUNS_FIELDS,
+        lambda: job.run_records(resolve_db(db)),
+    ):
         return
     from rich.table import Table
     from rich.text import Text
@@ -57,12 +65,26 @@ def runs(db: DbOption = None, fmt: FormatOption = OutputFormat.table, json_flag:
     out_console().print(table)
 
 
-def _check_format(command: str, fmt: OutputFormat) -> None:
-    """Checked before the store is opened, so a bad format costs nothing."""
+def _wrote_structured(
+    command: str,
+    fmt: OutputFormat,
+    schema: str,
+    key: str,
+    fields: Sequence[str],
+    records: Callable[[], list[Record]],
+) -> bool:
+    """Write the records as JSON, JSON lines or CSV unless a table is asked for; False for a table.
+
+    The format is checked before the store is opened, so a bad one costs nothing.
+    """
     from afgap.errors import InputError
 
     if fmt is OutputFormat.markdown:
         raise InputError(f"{command} has no markdown format: use table, json, jsonl or csv")
+    if fmt is OutputFormat.table:
+        return False
+    _write(schema, key, fields, records(), fmt)
+    return True
 
 
 def _write(schema: str, key: str, fields: Sequence[str], records: list[Record], fmt: OutputFormat) -> None:
