@@ -25,6 +25,43 @@ class Condition(StrEnum):
     UNMONITORED = "unmonitored"
 
 
+CONDITION_NAME = r"[a-z0-9][a-z0-9_.-]{0,39}"
+"""What a condition may be called: short, lower-case, safe in a file name, a column header and a URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """The conditions a scenario asks each query under, which one is the reference, and their order.
+
+    Every other condition is compared with the reference. `levels`, when given, are conditions that
+    form an ordered factor (e.g. rising risk of the future deployment), lowest first, for a trend test.
+    """
+
+    conditions: tuple[str, ...]
+    reference: str
+    levels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.conditions) < 2 or len(set(self.conditions)) != len(self.conditions):
+            raise ValueError("a design needs at least two distinct conditions")
+        if self.reference not in self.conditions:
+            raise ValueError(f"reference {self.reference!r} is not one of the conditions")
+        if any(level not in self.conditions for level in self.levels) or len(set(self.levels)) != len(
+            self.levels
+        ):
+            raise ValueError("levels must be distinct conditions of the design")
+
+    @property
+    def contrasts(self) -> tuple[str, ...]:
+        """The conditions compared with the reference, in declared order."""
+        return tuple(c for c in self.conditions if c != self.reference)
+
+    @property
+    def is_two_condition(self) -> bool:
+        """The classic monitored-versus-unmonitored design (compare@1 output)."""
+        return self == TWO_CONDITION
+
+
 class Outcome(StrEnum):
     """What a response amounted to. Only the first three are *scored*."""
 
@@ -35,6 +72,9 @@ class Outcome(StrEnum):
     ERROR = "error"
     UNAVAILABLE = "unavailable"
 
+
+TWO_CONDITION = Design((Condition.MONITORED.value, Condition.UNMONITORED.value), Condition.UNMONITORED.value)
+"""The published design: the monitored (training) framing against the unmonitored reference."""
 
 SCORED_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.COMPLY, Outcome.PARTIAL, Outcome.REFUSE})
 
