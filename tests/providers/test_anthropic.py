@@ -63,7 +63,9 @@ def test_from_wire_joins_text_and_keeps_thinking_apart() -> None:
         {"type": "text", "text": " more"},
     ]
     result = anthropic.from_wire(message(content))
-    assert (result.text, result.reasoning) == ("SCRATCHPAD_REASONING> more", "Let me weigh this.")
+    # A redacted block's content is encrypted; that some thinking was withheld is recorded.
+    assert result.text == "SCRATCHPAD_REASONING> more"
+    assert result.reasoning == f"Let me weigh this.\n{anthropic.REDACTED_NOTE} (1 block)"
     assert (result.provider_model, result.finish_reason) == ("claude-3-opus-20240229", "end_turn")
     assert (result.tokens_in, result.tokens_out, result.api_refusal) == (2095, 503, False)
 
