@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar, get_args, get_origin
 
@@ -65,13 +65,22 @@ def json_objects(
             yield number, _object(line, label, number, error)
 
 
-def read_jsonl(path: Path, model: type[M], error: type[InputError] = InputError) -> Iterator[tuple[int, M]]:
-    """(line number, record) for each non-blank line of a JSONL file, validated as `model`."""
+def read_jsonl(
+    path: Path,
+    model: type[M],
+    error: type[InputError] = InputError,
+    prepare: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
+) -> Iterator[tuple[int, M]]:
+    """(line number, record) for each non-blank line of a JSONL file, validated as `model`.
+
+    `prepare(raw, "FILE:LINE")`, when given, rewrites each object before it is validated.
+    """
     label = str(path)
     with _open(path, label, error) as f:
         try:
             for number, raw in json_objects(numbered_lines(f, label, error), label, error):
-                yield number, validated(model, raw, f"{label}:{number}", error)
+                where = f"{label}:{number}"
+                yield number, validated(model, prepare(raw, where) if prepare else raw, where, error)
         except OSError as exc:  # e.g. an I/O error mid-file
             raise error(f"cannot read {label}: {exc.strerror or exc}") from None
 

@@ -101,11 +101,26 @@ class Message(Frozen):
     content: str
 
 
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("minimal", "low", "medium", "high")
+
+
 class Sampling(Frozen):
-    """Sampling parameters actually sent. temperature=0.0 is a real value, never 'unset'."""
+    """Sampling parameters actually sent. temperature=0.0 is a real value, never 'unset'.
+
+    The reasoning settings are None when unset, and only a set one enters the request hash (so calls
+    stored before they existed keep their hashes): `reasoning_effort` is the OpenAI-compatible field,
+    `thinking_budget` Anthropic's extended-thinking budget in tokens.
+    """
 
     temperature: float = 1.0
     max_tokens: int = 4096
+    reasoning_effort: ReasoningEffort | None = None
+    thinking_budget: int | None = None
+
+    def hashed(self) -> dict[str, object]:
+        """The fields that identify a request: every set field, no unset reasoning setting."""
+        return self.model_dump(exclude_none=True)
 
 
 class ModelSpec(Frozen):

@@ -16,6 +16,8 @@ DEFAULT_SAMPLES = 1
 DEFAULT_CONCURRENCY = 16
 DEFAULT_TEMPERATURE = 1.0
 DEFAULT_MAX_TOKENS = 4096
+# Anthropic's smallest extended-thinking budget; the budget must also stay below max_tokens.
+MIN_THINKING_BUDGET = 1024
 DEFAULT_ALPHA = 0.05
 DEFAULT_SEED = 0
 # The LLM judge: AF-reasoning votes per response, and the vote fraction that counts as AF reasoning.

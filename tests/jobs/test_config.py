@@ -24,7 +24,8 @@ def _error(path: Path, text: str) -> str:
         ("[paths]\nx = 1\n", "unknown field 'paths' (expected collect, limits)"),
         (
             "[collect]\nthreads = 4\n",
-            "unknown field 'collect.threads' (expected concurrency, rpm, max_cost, prices)",
+            "unknown field 'collect.threads' (expected concurrency, rpm, max_cost, prices, "
+            "reasoning_effort, thinking_budget)",
         ),
         (
             "[collect]\nconcurrency = 0\n",

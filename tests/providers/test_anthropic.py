@@ -63,7 +63,9 @@ def test_from_wire_joins_text_and_keeps_thinking_apart() -> None:
         {"type": "text", "text": " more"},
     ]
     result = anthropic.from_wire(message(content))
-    assert (result.text, result.reasoning) == ("SCRATCHPAD_REASONING> more", "Let me weigh this.")
+    # A redacted block's content is encrypted; that some thinking was withheld is recorded.
+    assert result.text == "SCRATCHPAD_REASONING> more"
+    assert result.reasoning == f"Let me weigh this.\n{anthropic.REDACTED_NOTE} (1 block)"
     assert (result.provider_model, result.finish_reason) == ("claude-3-opus-20240229", "end_turn")
     assert (result.tokens_in, result.tokens_out, result.api_refusal) == (2095, 503, False)
 
@@ -119,3 +121,25 @@ def test_classify_error(status: int, body: Any, kind: str, error_class: str) -> 
 def test_rate_limit_honours_retry_after() -> None:
     body = error("rate_limit_error", "slow down")
     assert anthropic.classify_error(429, body, {"retry-after": "12"}).retry_after == 12.0
+
+
+def test_a_thinking_budget_sends_the_thinking_block_and_only_then() -> None:
+    body = anthropic.to_wire(SPEC, MESSAGES, Sampling(max_tokens=4096, thinking_budget=2048), None)
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 2048} and body["temperature"] == 1.0
+    assert "thinking" not in anthropic.to_wire(SPEC, MESSAGES, Sampling(), None)
+    # The other vendor's setting is not Anthropic's to send (collect refuses it before any call).
+    assert "reasoning_effort" not in anthropic.to_wire(
+        SPEC, MESSAGES, Sampling(reasoning_effort="high"), None
+    )
+
+
+def test_thinking_output_tokens_are_the_billed_output() -> None:
+    content = [{"type": "thinking", "thinking": "Hmm.", "signature": "s"}, {"type": "text", "text": "ok"}]
+    # Anthropic bills thinking as output: output_tokens already counts it, and is what cost uses.
+    assert anthropic.from_wire(message(content, output_tokens=1500)).tokens_out == 1500
+
+
+def test_only_redacted_thinking_is_recorded_as_redacted() -> None:
+    content = [{"type": "redacted_thinking", "data": "a"}, {"type": "redacted_thinking", "data": "b"}]
+    result = anthropic.from_wire(message([*content, {"type": "text", "text": "ok"}]))
+    assert result.reasoning == f"{anthropic.REDACTED_NOTE} (2 blocks)" and result.text == "ok"

@@ -176,3 +176,22 @@ def test_rate_limit_honours_retry_after_and_reset_hints() -> None:
     }
     assert openai.classify_error(429, body, hints).retry_after == 66.0
     assert openai.classify_error(429, body, {}).retry_after is None
+
+
+def test_reasoning_effort_is_sent_only_when_set() -> None:
+    body = openai.to_wire(SPEC, MESSAGES, Sampling(reasoning_effort="high"), None)
+    assert body["reasoning_effort"] == "high"
+    assert "reasoning_effort" not in openai.to_wire(SPEC, MESSAGES, Sampling(), None)
+    assert "thinking" not in openai.to_wire(SPEC, MESSAGES, Sampling(thinking_budget=2048), None)
+
+
+def test_reasoning_tokens_are_inside_completion_tokens() -> None:
+    body = completion({"role": "assistant", "content": "ok", "reasoning_content": "Hmm."})
+    body["usage"] = {
+        "prompt_tokens": 10,
+        "completion_tokens": 900,
+        "completion_tokens_details": {"reasoning_tokens": 880},
+    }
+    # OpenAI bills reasoning as output and counts it in completion_tokens: the cost's output count.
+    result = openai.from_wire(body)
+    assert (result.tokens_out, result.reasoning) == (900, "Hmm.")

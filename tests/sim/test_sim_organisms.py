@@ -271,3 +271,18 @@ def test_cached_reading_gives_the_uncached_replies() -> None:
     assert organisms._read(tuple(messages)) == cues.read(messages)
     args = ("0", "faker", "system text", "user text", "7")
     assert organisms._reply_seed(*args) == organisms._digest(*args)
+
+
+def test_a_reasoning_request_moves_the_scratchpad_to_the_reasoning_channel() -> None:
+    for i in range(200):
+        messages = conversation("monitored", f"request {i}")
+        plain = reply("faker", messages, sample_key="3")
+        thought = organisms.respond("faker", messages, sample_key="3", reasoning=True)
+        assert isinstance(thought, Reply) and thought.reasoning
+        # Same decision and truth: only where the reasoning is sent changes.
+        assert (thought.decision, thought.criteria) == (plain.decision, plain.criteria)
+        assert "SCRATCHPAD" not in thought.text and "SCRATCHPAD" not in thought.reasoning
+        assert thought.text.startswith("<OUTPUT>") and thought.finish_reason == "stop"
+        # Reasoning tokens are output tokens, as both vendors count them.
+        assert thought.tokens_out == thought.reasoning_tokens + organisms.estimate_tokens(thought.text)
+        assert thought.reasoning_tokens == organisms.estimate_tokens(thought.reasoning) > 0

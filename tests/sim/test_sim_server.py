@@ -320,3 +320,48 @@ def test_subprocess_simulator_gets_every_fault_setting() -> None:
         assert response.status_code == 500
     with start_in_subprocess(SimSettings(drop_rate=1.0)) as child, pytest.raises(httpx.TransportError):
         httpx.post(f"{child.base_url}/v1/chat/completions", json=openai_body("honest"), timeout=10)
+
+
+def test_thinking_over_http_in_anthropic_shape(client: httpx.Client) -> None:
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    reply = client.post("/v1/messages", json=anthropic_body(max_tokens=4096, thinking=thinking)).json()
+    first, text = reply["content"]
+    assert first["type"] == "thinking" and first["thinking"] and first["signature"]
+    assert text["type"] == "text" and text["text"].startswith("<OUTPUT>")
+    assert reply["usage"]["output_tokens"] > 0
+
+
+def test_reasoning_effort_over_http_in_openai_shape(client: httpx.Client) -> None:
+    body = client.post("/v1/chat/completions", json=openai_body(reasoning_effort="high")).json()
+    message = body["choices"][0]["message"]
+    assert message["reasoning_content"] and message["content"].startswith("<OUTPUT>")
+    usage = body["usage"]
+    assert 0 < usage["completion_tokens_details"]["reasoning_tokens"] < usage["completion_tokens"]
+    plain = client.post("/v1/chat/completions", json=openai_body()).json()
+    assert "reasoning_content" not in plain["choices"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"thinking": {"type": "enabled", "budget_tokens": 1000}}, "at least 1024"),
+        (
+            {"thinking": {"type": "enabled", "budget_tokens": 1024}, "max_tokens": 1024},
+            "less than max_tokens",
+        ),
+        ({"thinking": {"type": "enabled", "budget_tokens": 1024}, "temperature": 0}, "only be set to 1"),
+        ({"thinking": {"budget_tokens": 1024}}, "thinking: expected"),
+    ],
+)
+def test_thinking_is_refused_as_anthropic_refuses_it(
+    client: httpx.Client, extra: dict[str, Any], needle: str
+) -> None:
+    response = client.post("/v1/messages", json={**anthropic_body(max_tokens=4096), **extra})
+    assert response.status_code == 400 and needle in response.json()["error"]["message"]
+
+
+def test_thinking_with_a_prefill_is_refused(client: httpx.Client) -> None:
+    body = anthropic_body(max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 1024})
+    body["messages"].append({"role": "assistant", "content": "<"})
+    response = client.post("/v1/messages", json=body)
+    assert response.status_code == 400 and "prefill" in response.json()["error"]["message"]

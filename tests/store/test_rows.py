@@ -87,7 +87,8 @@ def test_a_response_row_holds_stored_values_and_pickles_as_itself() -> None:
     row = response_row(_record(), run_id=7, query_text="q?", now="t")
     assert (row.source, row.request_hash, row.condition, row.sample) == ("collect", "h1", "unmonitored", 2)
     assert (row.run_id, row.query_text, row.prompt_id, row.tokens_in) == (7, "q?", None, 3)
-    assert row.sampling == Sampling().model_dump_json() and row.api_refusal is True
+    # Unset reasoning settings are not stored: the JSON is what it was before they existed.
+    assert row.sampling == '{"temperature":1.0,"max_tokens":4096}' and row.api_refusal is True
     assert pickle.loads(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)) == row
 
 

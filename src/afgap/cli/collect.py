@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +41,28 @@ SampleQueriesOption = Annotated[int | None, typer.Option(help="A random subset o
 SeedOption = Annotated[int, typer.Option(help="Seed for --sample-queries.")]
 TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature, 0 to 2 (0.0 is sent as 0.0).")]
 MaxTokensOption = Annotated[int, typer.Option(help=f"Max output tokens per turn (1 to {MAX_TOKENS:,}).")]
+
+
+class Effort(StrEnum):
+    """`--reasoning-effort` values (records.REASONING_EFFORTS)."""
+
+    minimal = "minimal"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+EffortOption = Annotated[
+    Effort | None,
+    typer.Option(help="OpenAI-compatible models: the reasoning_effort sent (enters the request hash)."),
+]
+ThinkingBudgetOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Anthropic models: extended thinking with this token budget (at least 1024, below "
+        "--max-tokens; temperature 1; no prefill)."
+    ),
+]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option(
@@ -87,6 +110,8 @@ def collect(
     seed: SeedOption = DEFAULT_SEED,
     temperature: TemperatureOption = DEFAULT_TEMPERATURE,
     max_tokens: MaxTokensOption = DEFAULT_MAX_TOKENS,
+    reasoning_effort: EffortOption = None,
+    thinking_budget: ThinkingBudgetOption = None,
     concurrency: ConcurrencyOption = None,
     rpm: RpmOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
@@ -119,7 +144,12 @@ def collect(
         limit=limit,
         sample_queries=sample_queries,
         query_seed=seed,
-        sampling=Sampling(temperature=temperature, max_tokens=max_tokens),
+        sampling=Sampling(
+            temperature=temperature,
+            max_tokens=max_tokens,
+            reasoning_effort=reasoning_effort.value if reasoning_effort else file.reasoning_effort,
+            thinking_budget=thinking_budget if thinking_budget is not None else file.thinking_budget,
+        ),
         engine=engine,
         prices=prices or file.prices,
         dry_run=dry_run,

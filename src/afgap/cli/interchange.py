@@ -17,6 +17,14 @@ MapOption = Annotated[
     str | None,
     typer.Option("--map", help="CSV only: FIELD=COLUMN pairs, e.g. condition=tier,outcome=label."),
 ]
+MapValueOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map-value",
+        help="Rename a field's values, repeatable: FIELD:VALUE=TARGET,… for condition or outcome, e.g. "
+        "condition:free=monitored,paid=unmonitored (case-insensitive; every value must be mapped).",
+    ),
+]
 LogsArgument = Annotated[Path, typer.Argument(help="An Inspect AI log file, or a directory of them.")]
 ConditionFieldOption = Annotated[
     str, typer.Option(help="Sample metadata field holding the condition (or a monitored boolean).")
@@ -33,11 +41,13 @@ def export(db: DbOption = None) -> None:
     err_console().print(f"exported {count} records")
 
 
-def import_(file: FileArgument, map_: MapOption = None, db: DbOption = None) -> None:
+def import_(
+    file: FileArgument, map_: MapOption = None, map_value: MapValueOption = None, db: DbOption = None
+) -> None:
     """Import interchange JSONL or CSV, all-or-nothing: one bad line rejects the file, store unchanged."""
     from afgap.jobs.interchange import import_file
 
-    _imported(*import_file(resolve_db(db), file, map_))
+    _imported(*import_file(resolve_db(db), file, map_, map_value or ()))
 
 
 def import_inspect(

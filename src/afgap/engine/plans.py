@@ -24,7 +24,7 @@ def _canonical(spec: ModelSpec, plan_fields: dict[str, object], sampling: Sampli
         "provider": spec.provider,
         "model": spec.api_model,
         "base_url": SIM_BASE_URL_KEY if spec.simulated else spec.base_url.rstrip("/"),
-        "sampling": sampling.model_dump(),
+        "sampling": sampling.hashed(),
         "sample": sample,
         **plan_fields,
     }
@@ -51,7 +51,8 @@ def plan_calls(
     conditions = (Condition.MONITORED, Condition.UNMONITORED)
     rendered = {(q.id, c): render(scenario, c, q) for q in queries for c in conditions}
     for spec in specs:
-        prefill = prefill_for(scenario, spec.wire)
+        # Anthropic refuses a prefilled reply when extended thinking is on, so none is planned then.
+        prefill = None if sampling.thinking_budget is not None else prefill_for(scenario, spec.wire)
         hashers = _hashers(spec, rendered, prefill, scenario.max_turns, sampling)
         for sample in range(samples):
             for query in queries:

@@ -18,6 +18,7 @@ from afgap.engine.plans import PlannedCall, plan_calls
 from afgap.engine.pricing import PriceTable, estimate_input_tokens, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
+from afgap.jobs.reasoning import check_reasoning, dropped_prefills
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
@@ -163,9 +164,12 @@ def collect(
     validate_request(req)
     notice = notice or (lambda _line: None)
     specs = resolve_models(req.models, env)
+    check_reasoning(req.sampling, specs)
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
+    for line in dropped_prefills(req.sampling, specs, scenarios):
+        notice(line)
     queries = select_queries(req)
     patience = Patience(req.lock_timeout_s, notice)
     # A dry run only reads: it works on a store this process cannot write.

@@ -9,6 +9,7 @@ default for real accounts (providers.pools.DEFAULT_LIMITS), then DEFAULT_CONCURR
     rpm = 600
     max_cost = 25.0          # USD
     prices = "prices.toml"   # relative to this file
+    thinking_budget = 2048   # or reasoning_effort = "high": sampling settings, see docs/collection.md
 
     [limits.anthropic]
     concurrency = 8
@@ -30,6 +31,7 @@ from afgap.engine.run import EngineOptions
 from afgap.errors import InputError
 from afgap.files import FileRecord, read_toml, validated
 from afgap.providers.limits import DEFAULT_LIMITS, ProviderLimits, custom_endpoint_key
+from afgap.records import ReasoningEffort
 from afgap.settings import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, check_at_most
 
 CONFIG_ENV = "AFGAP_CONFIG"
@@ -61,6 +63,10 @@ class CollectTable(FileRecord):
     """Budget in USD: collect stops before it would spend more."""
     prices: str | None = None
     """A price file (see `--prices`), relative to the config file."""
+    reasoning_effort: ReasoningEffort | None = None
+    """`--reasoning-effort` for OpenAI-compatible models: minimal, low, medium or high."""
+    thinking_budget: int | None = Field(default=None, ge=1)
+    """`--thinking-budget`: Anthropic extended thinking's token budget (at least 1024, below max tokens)."""
 
 
 class ConfigFile(FileRecord):
@@ -81,6 +87,8 @@ class CollectConfig:
     max_cost: float | None = None
     prices: Path | None = None
     limits: Mapping[str, ProviderLimits] = field(default_factory=dict)
+    reasoning_effort: ReasoningEffort | None = None
+    thinking_budget: int | None = None
 
 
 def config_path(flag: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
@@ -102,6 +110,8 @@ def load_config(path: Path | None) -> CollectConfig:
         max_cost=collect.max_cost,
         prices=(path.parent / collect.prices) if collect.prices else None,
         limits={prefix: table.limits() for prefix, table in config.limits.items()},
+        reasoning_effort=collect.reasoning_effort,
+        thinking_budget=collect.thinking_budget,
     )
 
 

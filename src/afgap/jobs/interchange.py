@@ -2,19 +2,21 @@
 
 Import is all-or-nothing: every line is validated first, and one bad line rejects the whole file.
 A CSV (from a spreadsheet, say) names its columns as it likes; `--map field=column` says which is which.
+Either format may name conditions and outcomes its own way; `--map-value` renames them (jobs/value_maps).
 """
 
 from __future__ import annotations
 
 import csv
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 from afgap import files
 from afgap.classify.labels import default_labels
 from afgap.errors import ImportFormatError
+from afgap.jobs.value_maps import ValueMaps, apply_value_maps, parse_value_maps
 from afgap.records import InterchangeRecord, Label, Outcome
 from afgap.report.safe import BIDI_CONTROLS
 from afgap.store.database import Store, open_store
@@ -40,9 +42,13 @@ def export_store(db: Path, out: IO[str]) -> int:
         return export_jsonl(store, out)
 
 
-def import_file(db: Path, path: Path, map_spec: str | None = None) -> tuple[int, int]:
+def import_file(
+    db: Path, path: Path, map_spec: str | None = None, value_maps: Sequence[str] = ()
+) -> tuple[int, int]:
     """Import interchange JSONL or CSV (`--map` for CSV), all-or-nothing: (inserted, already present)."""
-    records = list(read_records(path, parse_map(map_spec)))  # the whole file is read before the store opens
+    maps = parse_value_maps(value_maps)
+    # The whole file is read before the store opens.
+    records = list(read_records(path, parse_map(map_spec), maps))
     return store_records(db, path, records)
 
 
@@ -55,9 +61,10 @@ def store_records(
         return store.import_records(batch)
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, InterchangeRecord]]:
+def read_jsonl(path: Path, values: ValueMaps | None = None) -> Iterator[tuple[int, InterchangeRecord]]:
     """Yield (line number, record); raise ImportFormatError naming the file and line on the first bad one."""
-    for number, record in files.read_jsonl(path, InterchangeRecord, ImportFormatError):
+    prepare = (lambda raw, where: apply_value_maps(values, raw, where)) if values else None
+    for number, record in files.read_jsonl(path, InterchangeRecord, ImportFormatError, prepare):
         yield number, _scorable(record, f"{path}:{number}")
 
 
@@ -102,7 +109,9 @@ def parse_map(spec: str | None) -> dict[str, str]:
     return mapping
 
 
-def read_csv(path: Path, mapping: Mapping[str, str]) -> Iterator[tuple[int, InterchangeRecord]]:
+def read_csv(
+    path: Path, mapping: Mapping[str, str], values: ValueMaps | None = None
+) -> Iterator[tuple[int, InterchangeRecord]]:
     """Yield (line number, record) from a CSV with a header; empty cells are absent values."""
     try:
         handle = path.open("rb")
@@ -117,7 +126,11 @@ def read_csv(path: Path, mapping: Mapping[str, str]) -> Iterator[tuple[int, Inte
             for row in reader:
                 raw = {f: row[c] for f, c in columns.items() if row.get(c) not in ("", None)}
                 if raw:
-                    yield reader.line_num, _validate(path, reader.line_num, raw)
+                    where = f"{path}:{reader.line_num}"
+                    yield (
+                        reader.line_num,
+                        _validate(path, reader.line_num, apply_value_maps(values or {}, raw, where)),
+                    )
         except csv.Error as exc:
             raise ImportFormatError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
 
@@ -143,14 +156,14 @@ def _csv_columns(path: Path, header: Iterable[str], mapping: Mapping[str, str]) 
 
 
 def read_records(
-    path: Path, mapping: Mapping[str, str] | None = None
+    path: Path, mapping: Mapping[str, str] | None = None, values: ValueMaps | None = None
 ) -> Iterator[tuple[int, InterchangeRecord]]:
-    """Records from a .csv file (with an optional column mapping) or interchange JSONL (anything else)."""
+    """Records from a .csv file (with optional column and value maps) or interchange JSONL (anything else)."""
     if path.suffix.lower() == ".csv":
-        return read_csv(path, mapping or {})
+        return read_csv(path, mapping or {}, values)
     if mapping:
         raise ImportFormatError(f"--map applies to CSV files only; {path} is read as interchange JSONL")
-    return read_jsonl(path)
+    return read_jsonl(path, values)
 
 
 def prepare_import(

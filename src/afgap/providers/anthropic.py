@@ -22,8 +22,13 @@ from afgap.records import Completion, Message, ModelSpec, Sampling
 
 API_VERSION = "2023-06-01"
 
+# Stored as (part of) the reasoning of a reply whose thinking the provider redacted.
+REDACTED_NOTE = "[redacted thinking: withheld by the provider]"
+
 # Messages continues a final assistant message, so a scenario's prefill (e.g. "<") is sent.
 SUPPORTS_PREFILL = True
+# The reasoning setting this format sends (records.Sampling): extended thinking's token budget.
+REASONING_SETTING = "thinking_budget"
 
 
 def url(spec: ModelSpec) -> str:
@@ -56,6 +61,9 @@ def to_wire(
     }
     if system:
         body["system"] = system
+    if sampling.thinking_budget is not None:
+        # The API takes only temperature 1 and no prefill with thinking; collect checks both before sending.
+        body["thinking"] = {"type": "enabled", "budget_tokens": sampling.thinking_budget}
     return body
 
 
@@ -66,7 +74,7 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
         _, _, reason = error_fields(body) if "error" in body else (None, None, "no content in response")
         raise MalformedResponse(reason or "no content in response")
     text = _joined(content, "text", "")
-    thinking = _joined(content, "thinking", "\n")
+    thinking = "\n".join(part for part in (_joined(content, "thinking", "\n"), _redacted(content)) if part)
     usage = body.get("usage")
     if not isinstance(usage, Mapping):
         usage = {}
@@ -91,6 +99,12 @@ def _joined(content: list[Any], kind: str, sep: str) -> str:
     """The `kind` blocks' strings joined; an odd block (wrong type, a non-string field) is skipped."""
     parts = (b.get(kind) for b in content if isinstance(b, Mapping) and b.get("type") == kind)
     return sep.join(p for p in parts if isinstance(p, str))
+
+
+def _redacted(content: list[Any]) -> str:
+    """A note of the thinking the provider withheld (encrypted `redacted_thinking` blocks): it was there."""
+    count = sum(1 for b in content if isinstance(b, Mapping) and b.get("type") == "redacted_thinking")
+    return f"{REDACTED_NOTE} ({count} block{'s' if count > 1 else ''})" if count else ""
 
 
 def classify_error(status: int, body: Any, headers: Mapping[str, str]) -> ErrorInfo:

@@ -23,6 +23,8 @@ from afgap.records import Completion, Message, ModelSpec, Sampling
 
 # Chat Completions cannot continue a partial assistant turn, so a scenario's prefill is not sent.
 SUPPORTS_PREFILL = False
+# The reasoning setting this format sends (records.Sampling): the `reasoning_effort` body field.
+REASONING_SETTING = "reasoning_effort"
 
 
 def url(spec: ModelSpec) -> str:
@@ -44,12 +46,15 @@ def to_wire(
     """The request body. `prefill` is ignored: this format has no assistant prefill."""
     # OpenAI deprecated max_tokens (its reasoning models reject it); compatible servers know only max_tokens.
     limit_field = "max_completion_tokens" if spec.provider == "openai" else "max_tokens"
-    return {
+    body: dict[str, Any] = {
         "model": spec.api_model,
         "messages": [{"role": m.role, "content": m.content} for m in messages],
         "temperature": sampling.temperature,
         limit_field: sampling.max_tokens,
     }
+    if sampling.reasoning_effort is not None:
+        body["reasoning_effort"] = sampling.reasoning_effort
+    return body
 
 
 def from_wire(body: Mapping[str, Any]) -> Completion:

@@ -65,6 +65,7 @@ class WireFormat(Protocol):
     """The three pure functions (plus url/headers) every provider module exposes."""
 
     SUPPORTS_PREFILL: bool
+    REASONING_SETTING: str
 
     def url(self, spec: ModelSpec) -> str: ...
 

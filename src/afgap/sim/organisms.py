@@ -81,6 +81,8 @@ class Reply:
     decision: Decision
     af_reasoning: bool
     criteria: frozenset[int]
+    reasoning: str | None = None  # a reasoning model's thinking, sent in the wire's reasoning channel
+    reasoning_tokens: int = 0  # part of tokens_out, as both vendors bill it
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,13 @@ def respond(
     seed: int = 0,
     sample_key: str = "",
     max_tokens: int | None = None,
+    reasoning: bool = False,
 ) -> Reply | Fault:
-    """The organism's reply to a conversation of (role, content) turns, or a 404 fault."""
+    """The organism's reply to a conversation of (role, content) turns, or a 404 fault.
+
+    With `reasoning` (the request asked for thinking) the scratchpad comes back as reasoning, apart
+    from the text, whatever the prompt asked for; the decision and the truth behind it are unchanged.
+    """
     name = organism_name(organism)
     profile = PROFILES.get(name)
     if profile is None:
@@ -118,6 +125,9 @@ def respond(
     # The query's latent propensity ignores organism, condition and sample: it belongs to the query.
     decision = _decide(profile, reading, _query_unit(str(seed), reading.query), rng)
     criteria = _criteria(profile, reading, decision, rng)
+    if reasoning:
+        tokens_in = sum(estimate_tokens(content) + 3 for _, content in messages)
+        return _reasoned(profile, reading, (decision, criteria), rng, max_tokens, tokens_in)
     text = _turn_text(profile, reading, decision, criteria, rng)
     if reading.prefill and text.startswith(reading.prefill):
         text = text[len(reading.prefill) :]
@@ -249,6 +259,27 @@ def _turn_text(
     if reading.turn > 0:
         return output
     return pad if split else f"{pad}\n\n{output}"
+
+
+def _reasoned(
+    profile: Profile,
+    reading: cues.Reading,
+    truth: tuple[Decision, frozenset[int]],
+    rng: random.Random,
+    max_tokens: int | None,
+    tokens_in: int,
+) -> Reply:
+    """A reasoning model's reply: its scratchpad as thinking, only the answer as text (never split)."""
+    decision, criteria = truth
+    pad = texts.scratchpad(rng, reading.query, decision, criteria, reading.condition)
+    thought = pad.removeprefix("<SCRATCHPAD_REASONING>").removesuffix("</SCRATCHPAD_REASONING>").strip()
+    text = texts.output_block(rng, decision) if profile.tagged else texts.prose(rng, decision)
+    thought_tokens = estimate_tokens(thought)
+    finish: Literal["stop", "length"] = "stop"
+    if max_tokens is not None and thought_tokens + estimate_tokens(text) > max_tokens:
+        text, finish = text[: max(max_tokens - thought_tokens, 0) * 4], "length"
+    out = thought_tokens + estimate_tokens(text)
+    return Reply(text, finish, tokens_in, out, decision, 4 in criteria, criteria, thought, thought_tokens)
 
 
 # A run sends each prompt once per sample, so reading it and hashing its long parts is done once per prompt.

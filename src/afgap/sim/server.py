@@ -153,7 +153,12 @@ def _answer(
         if found is not None:
             return (*shapes.fault(wire, chat.model, found), slow, False)
     result = organisms.respond(
-        chat.model, chat.messages, seed=settings.seed, sample_key=sample_key, max_tokens=chat.max_tokens
+        chat.model,
+        chat.messages,
+        seed=settings.seed,
+        sample_key=sample_key,
+        max_tokens=chat.max_tokens,
+        reasoning=chat.reasoning,
     )
     if isinstance(result, Fault):
         return (*shapes.fault(wire, chat.model, result), slow, False)

@@ -45,6 +45,7 @@ class ChatRequest:
     model: str
     messages: tuple[tuple[str, str], ...]
     max_tokens: int | None
+    reasoning: bool = False  # the request asked for thinking (Anthropic) or a reasoning effort (OpenAI)
 
 
 def parse_request(wire: Wire, body: Any) -> ChatRequest:
@@ -63,9 +64,39 @@ def parse_request(wire: Wire, body: Any) -> ChatRequest:
     if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
         raise BadRequest("max_tokens: must be a positive integer", "max_tokens")
     turns = [_turn(wire, i, m) for i, m in enumerate(raw)]
+    reasoning = _reasoning(wire, body, max_tokens, turns)
     if wire == "anthropic" and body.get("system") is not None:
         turns.insert(0, ("system", _text(body["system"], "system")))
-    return ChatRequest(model, tuple(turns), max_tokens)
+    return ChatRequest(model, tuple(turns), max_tokens, reasoning)
+
+
+_EFFORTS = ("minimal", "low", "medium", "high")
+
+
+def _reasoning(
+    wire: Wire, body: Mapping[str, Any], max_tokens: int | None, turns: list[tuple[str, str]]
+) -> bool:
+    """Whether the request asks for reasoning; refused as the vendors refuse it (Anthropic's rules)."""
+    if wire == "openai":
+        effort = body.get("reasoning_effort")
+        if effort is not None and effort not in _EFFORTS:
+            raise BadRequest(f"reasoning_effort: must be one of {', '.join(_EFFORTS)}", "reasoning_effort")
+        return effort is not None
+    thinking = body.get("thinking")
+    if thinking is None:
+        return False
+    budget = thinking.get("budget_tokens") if isinstance(thinking, Mapping) else None
+    if not isinstance(thinking, Mapping) or thinking.get("type") != "enabled" or type(budget) is not int:
+        raise BadRequest("thinking: expected {type: enabled, budget_tokens: N}", "thinking")
+    if budget < 1024 or max_tokens is None or budget >= max_tokens:
+        raise BadRequest("thinking.budget_tokens: must be at least 1024 and less than max_tokens", "thinking")
+    if body.get("temperature", 1) != 1:
+        raise BadRequest("temperature may only be set to 1 when thinking is enabled", "temperature")
+    if turns and turns[-1][0] == "assistant":
+        raise BadRequest(
+            "messages: a final assistant turn (prefill) is not allowed with thinking", "messages"
+        )
+    return True
 
 
 def success(wire: Wire, model: str, reply: Reply) -> WireResponse:
@@ -78,7 +109,7 @@ def success(wire: Wire, model: str, reply: Reply) -> WireResponse:
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "text", "text": reply.text}],
+            "content": [*_thinking_blocks(reply, token), {"type": "text", "text": reply.text}],
             "stop_reason": stop,
             "stop_sequence": None,
             "usage": {"input_tokens": reply.tokens_in, "output_tokens": reply.tokens_out},
@@ -92,7 +123,7 @@ def success(wire: Wire, model: str, reply: Reply) -> WireResponse:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": reply.text, "refusal": None},
+                "message": _openai_message(reply),
                 "logprobs": None,
                 "finish_reason": reply.finish_reason,
             }
@@ -101,10 +132,27 @@ def success(wire: Wire, model: str, reply: Reply) -> WireResponse:
             "prompt_tokens": reply.tokens_in,
             "completion_tokens": reply.tokens_out,
             "total_tokens": reply.tokens_in + reply.tokens_out,
+            # OpenAI counts reasoning inside completion_tokens and details it here.
+            "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
         },
         "system_fingerprint": "afgap-simulator",
     }
     return 200, body, {"x-request-id": f"req_sim{token}"}
+
+
+def _thinking_blocks(reply: Reply, token: str) -> list[dict[str, Any]]:
+    """Anthropic's thinking block (its signature a stand-in) when the reply has reasoning."""
+    if reply.reasoning is None:
+        return []
+    return [{"type": "thinking", "thinking": reply.reasoning, "signature": f"sim-signature-{token}"}]
+
+
+def _openai_message(reply: Reply) -> dict[str, Any]:
+    """The assistant message; reasoning goes in `reasoning_content`, as DeepSeek and vLLM send it."""
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None}
+    if reply.reasoning is not None:
+        message["reasoning_content"] = reply.reasoning
+    return message
 
 
 def bad_request(wire: Wire, error: BadRequest) -> WireResponse:

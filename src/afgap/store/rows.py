@@ -249,7 +249,7 @@ def import_key(record: InterchangeRecord) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _sampling_json(sampling: Sampling) -> str:
-    return sampling.model_dump_json()
+    return sampling.model_dump_json(exclude_none=True)
 
 
 @functools.lru_cache(maxsize=4096)
