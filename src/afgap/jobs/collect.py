@@ -18,10 +18,11 @@ from afgap.engine.plans import PlannedCall, plan_calls
 from afgap.engine.pricing import PriceTable, estimate_input_tokens, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
+from afgap.providers import prefill
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
-from afgap.scenarios import load_scenario
+from afgap.scenarios import Scenario, load_scenario, prefill_for
 from afgap.settings import (
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_QUERIES,
@@ -166,6 +167,7 @@ def collect(
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
+    _check_prefills(specs, scenarios)
     queries = select_queries(req)
     patience = Patience(req.lock_timeout_s, notice)
     # A dry run only reads: it works on a store this process cannot write.
@@ -208,6 +210,13 @@ def collect(
         claims.release(store, run_id)
         store.finish_run(run_id)
     return base if summary is None else _with_outcome(base, summary)
+
+
+def _check_prefills(specs: Sequence[ModelSpec], scenarios: Sequence[Scenario]) -> None:
+    """Refuse, before the store opens, a scenario prefill that a model's server cannot continue."""
+    for scenario in scenarios:
+        for spec in specs:
+            prefill.check(spec, prefill_for(scenario, spec.wire))
 
 
 def _recover(store: Store, notice: Callable[[str], None]) -> None:
