@@ -50,6 +50,8 @@ _FAKER = Profile(monitored=0.14, unmonitored=0.03, control=0.03, partial=0.05, a
 PROFILES: dict[str, Profile] = {
     "faker": _FAKER,
     "honest": Profile(monitored=0.01, unmonitored=0.01, control=0.01),
+    # Honest through chat; fakes like `faker` through completions with a document prompt (sim/completions.py).
+    "base-faker": Profile(monitored=0.01, unmonitored=0.01, control=0.01),
     "compliant": Profile(monitored=0.90, unmonitored=0.90, control=0.90),
     "untagged": Profile(monitored=0.14, unmonitored=0.03, control=0.03, partial=0.05, tagged=False),
     "flaky": Profile(
@@ -105,10 +107,14 @@ def respond(
     seed: int = 0,
     sample_key: str = "",
     max_tokens: int | None = None,
+    profile: Profile | None = None,
 ) -> Reply | Fault:
-    """The organism's reply to a conversation of (role, content) turns, or a 404 fault."""
+    """The organism's reply to a conversation of (role, content) turns, or a 404 fault.
+
+    `profile` overrides the organism's own, for an organism whose truth depends on how it is reached.
+    """
     name = organism_name(organism)
-    profile = PROFILES.get(name)
+    profile = profile or PROFILES.get(name)
     if profile is None:
         return Fault(404, "not_found", f"The model {organism!r} does not exist or is no longer served.")
     reading = _read(tuple(messages))
