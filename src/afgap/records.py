@@ -129,7 +129,7 @@ class ModelSpec(Frozen):
     model: str = Field(description="The model string as the user typed it, e.g. openai/gpt-4o.")
     provider: str = Field(description="Provider prefix: openai, anthropic, openrouter, …, sim.")
     api_model: str = Field(description="The model name sent on the wire.")
-    wire: Literal["openai", "anthropic"]
+    wire: Literal["openai", "anthropic", "completions"]
     base_url: str
     key_var: str | None = Field(default=None, description="Environment variable holding the API key.")
     base_url_var: str | None = Field(default=None, description="Environment variable that set base_url.")
@@ -189,6 +189,8 @@ class CallPlan:
     sampling: Sampling
     prefill: str | None = None
     max_turns: int = 4
+    # The framing that turns the messages into one prompt (the completions wire only; None for chat).
+    document: str | None = None
     request_hash: str
 
 

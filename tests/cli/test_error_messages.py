@@ -14,7 +14,10 @@ SCENARIOS = (
     "baseline-no-conflict, helpful-only, helpful-only-no-cot, lab-swap, no-rlhf-consequences, "
     "tier-cue-plan, unmonitored-explicit"
 )
-PREFIXES = "openai, anthropic, openrouter, together, google, vllm, ollama, openai-api/<name>, sim"
+PREFIXES = (
+    "openai, anthropic, openrouter, together, google, vllm, ollama, openai-api/<name>, sim, "
+    "completions/<model string>"
+)
 
 # Files the cases read, written into the test's working directory.
 FILES = {

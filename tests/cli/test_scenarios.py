@@ -50,7 +50,7 @@ def test_show_refuses_bad_values(cli: Any) -> None:
     for args, needle in [
         (["--condition", "watched"], "--condition must be monitored or unmonitored, got 'watched'"),
         (["--query", "nope"], "unknown query id 'nope' in builtin"),
-        (["--wire", "grpc"], "--wire must be one of openai, anthropic, got 'grpc'"),
+        (["--wire", "grpc"], "--wire must be one of openai, anthropic, completions, got 'grpc'"),
     ]:
         result = cli("scenarios", "show", "helpful-only", *args)
         assert result.exit_code == 2 and needle in result.stderr, result.stderr

@@ -86,12 +86,22 @@ def test_anthropic_prefill_is_sent_and_rejoined(fake: FakeProvider) -> None:
     assert body["messages"][-1] == {"role": "assistant", "content": "<"}
 
 
-def test_openai_format_sends_no_prefill(fake: FakeProvider) -> None:
-    env = env_for(fake)
-    [record], _ = run([make_plan("openai-api/local/ok", env, prefill="<")], env)
+def test_openai_format_sends_no_prefill_to_a_server_that_cannot_continue_it(fake: FakeProvider) -> None:
+    env = {**env_for(fake), "TOGETHER_BASE_URL": f"{fake.base_url}/v1", "TOGETHER_API_KEY": SENTINEL}
+    [record], _ = run([make_plan("together/ok", env, prefill="<")], env)
     assert record.text == "<OUTPUT>ok</OUTPUT>"
     assert fake.seen[0].body["messages"][-1]["role"] == "user"
     assert record.messages_sent == MESSAGES
+
+
+def test_openai_format_asks_a_vllm_style_server_to_continue_the_prefill(fake: FakeProvider) -> None:
+    env = env_for(fake)
+    [record], _ = run([make_plan("openai-api/local/ok", env, prefill="<")], env)
+    body = fake.seen[0].body
+    assert body["messages"][-1] == {"role": "assistant", "content": "<"}
+    assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
+    assert record.text == "<OUTPUT>prefilled</OUTPUT>"  # the prefill joined to the continuation
+    assert record.messages_sent[-1] == Message(role="assistant", content="<")
 
 
 @pytest.mark.parametrize("prefix", WIRES)

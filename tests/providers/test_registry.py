@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from afgap.errors import InputError, MissingKeyError, UnknownModelError
+from afgap.providers import prefill
 from afgap.providers.registry import api_key, bind_simulator, resolve, wire_format
 
 SENTINEL = "sk-afgap-SENTINEL-registry-51c2"
@@ -160,7 +161,13 @@ def test_no_error_ever_contains_a_key_value() -> None:
 
 def test_wire_format_by_spec() -> None:
     assert wire_format(resolve("anthropic/c", {})).url(resolve("anthropic/c", {})).endswith("/v1/messages")
-    assert wire_format(resolve("ollama/m", {})).SUPPORTS_PREFILL is False
+    # Chat servers differ on prefill: the wire carries one, the provider decides (afgap.providers.prefill).
+    assert prefill.chat_style(resolve("ollama/m", {})) is None
+    assert (
+        wire_format(resolve("completions/ollama/m", {}))
+        .url(resolve("completions/ollama/m", {}))
+        .endswith("/v1/completions")
+    )
 
 
 def test_registry_imports_nothing_heavy() -> None:

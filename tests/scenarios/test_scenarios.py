@@ -13,6 +13,7 @@ from afgap.records import Condition, Query
 from afgap.scenarios import (
     CONTINUATION,
     HASHED_FIELDS,
+    HASHED_WHEN_SET,
     Scenario,
     builtin_scenario_names,
     load_scenario,
@@ -174,6 +175,7 @@ _EDITS: dict[str, object] = {
     "prefill": {"anthropic": "<"},
     "scratchpad": True,
     "max_turns": 2,
+    "document": "human-assistant",
 }
 
 
@@ -185,7 +187,9 @@ def test_every_field_is_classified_for_the_hash() -> None:
 def test_hash_changes_exactly_when_a_sent_field_changes(field: str) -> None:
     base = parse_scenario(MINIMAL)
     edited = Scenario.model_validate(base.model_dump() | {field: _EDITS[field]})
-    assert (scenario_hash(edited) != scenario_hash(base)) is (field in HASHED_FIELDS)
+    assert (scenario_hash(edited) != scenario_hash(base)) is (
+        field in HASHED_FIELDS or field in HASHED_WHEN_SET
+    )
 
 
 def test_hash_is_stable_and_hex() -> None:
@@ -256,7 +260,7 @@ def test_wrong_types_and_wires_name_the_key(tmp_path: Path) -> None:
         "DIR/bad.toml:7: scratchpad: Input should be a valid boolean"
     )
     assert _error(tmp_path, MINIMAL + "[prefill]\ngemini = '<'\n") == (
-        "DIR/bad.toml:8: prefill: unknown wire 'gemini' (known: openai, anthropic)"
+        "DIR/bad.toml:8: prefill: unknown wire 'gemini' (known: openai, anthropic, completions)"
     )
 
 

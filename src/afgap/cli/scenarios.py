@@ -18,7 +18,9 @@ QueryOption = Annotated[
 QueriesOption = Annotated[
     str, typer.Option("--queries", help="Where --query is looked up: 'builtin', 'advbench' or a file.")
 ]
-WireOption = Annotated[str, typer.Option(help="Wire format whose prefill to show: openai | anthropic.")]
+WireOption = Annotated[
+    str, typer.Option(help="Wire format whose prefill to show: openai | anthropic | completions.")
+]
 ConditionOption = Annotated[str, typer.Option(help="monitored | unmonitored")]
 
 

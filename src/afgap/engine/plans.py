@@ -53,7 +53,8 @@ def plan_calls(
     for spec in specs:
         # Anthropic refuses a prefilled reply when extended thinking is on, so none is planned then.
         prefill = None if sampling.thinking_budget is not None else prefill_for(scenario, spec.wire)
-        hashers = _hashers(spec, rendered, prefill, scenario.max_turns, sampling)
+        document = scenario.document if spec.wire == "completions" else None
+        hashers = _hashers(spec, rendered, prefill, scenario.max_turns, sampling, document)
         for sample in range(samples):
             for query in queries:
                 for condition in conditions:
@@ -69,6 +70,7 @@ def plan_calls(
                         sampling=sampling,
                         prefill=prefill,
                         max_turns=scenario.max_turns,
+                        document=document,
                         request_hash=hashers[key].digest(sample),
                     )
                     yield PlannedCall(plan, query.text)
@@ -80,14 +82,23 @@ def _hashers(
     prefill: str | None,
     max_turns: int,
     sampling: Sampling,
+    document: str | None = None,
 ) -> dict[tuple[str, Condition], _Hasher]:
     """One hasher per (query, condition) for `spec`."""
+    # Chat plans hash exactly as before; a completions plan adds its wire and framing, so the same model
+    # through both endpoints (or two framings) are different cells.
+    extra: dict[str, object] = {} if document is None else {"wire": "completions", "document": document}
     # Hashing is ~30 µs a plan when each payload is re-encoded; the messages (the long part) are
     # encoded once per (query, condition) and each hash continues from a shared prefix instead.
     return {
         key: _Hasher(
             spec,
-            {"messages": [m.model_dump() for m in messages], "prefill": prefill, "max_turns": max_turns},
+            {
+                "messages": [m.model_dump() for m in messages],
+                "prefill": prefill,
+                "max_turns": max_turns,
+                **extra,
+            },
             sampling,
         )
         for key, messages in rendered.items()

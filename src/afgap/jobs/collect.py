@@ -18,7 +18,7 @@ from afgap.engine.plans import PlannedCall, plan_calls
 from afgap.engine.pricing import PriceTable, estimate_input_tokens, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
-from afgap.jobs.reasoning import check_reasoning, dropped_prefills
+from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
@@ -164,11 +164,10 @@ def collect(
     validate_request(req)
     notice = notice or (lambda _line: None)
     specs = resolve_models(req.models, env)
-    check_reasoning(req.sampling, specs)
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
-    for line in dropped_prefills(req.sampling, specs, scenarios):
+    for line in preflight(req.sampling, specs, scenarios):
         notice(line)
     queries = select_queries(req)
     patience = Patience(req.lock_timeout_s, notice)

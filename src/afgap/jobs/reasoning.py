@@ -1,4 +1,4 @@
-"""Reasoning-model settings for collect, checked against every model's wire format before anything is sent.
+"""Reasoning settings and prefills for collect, checked against each model's wire format before any call.
 
 `--reasoning-effort` is the OpenAI-compatible `reasoning_effort` field; `--thinking-budget` is Anthropic's
 extended thinking. Each wire format takes one of them (its REASONING_SETTING); the other is refused in one
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from afgap.errors import InputError
+from afgap.providers import prefill
 from afgap.providers.registry import wire_format
 from afgap.records import ModelSpec, Sampling
 from afgap.scenarios import Scenario, prefill_for
@@ -38,9 +39,19 @@ def check_reasoning(sampling: Sampling, specs: Sequence[ModelSpec]) -> None:
         takes = wire_format(spec).REASONING_SETTING
         for setting, flag in FLAGS.items():
             if getattr(sampling, setting) is not None and setting != takes:
+                instead = f"takes {FLAGS[takes]}" if takes else "takes no reasoning setting"
                 raise InputError(
-                    f"{flag} does not apply to {spec.model}: its {spec.wire} wire format takes {FLAGS[takes]}"
+                    f"{flag} does not apply to {spec.model}: its {spec.wire} wire format {instead}"
                 )
+
+
+def preflight(sampling: Sampling, specs: Sequence[ModelSpec], scenarios: Sequence[Scenario]) -> list[str]:
+    """Refuse settings and prefills the models cannot take, before the store opens; return notices."""
+    check_reasoning(sampling, specs)
+    for scenario in scenarios:
+        for spec in specs:
+            prefill.check(spec, prefill_for(scenario, spec.wire))
+    return dropped_prefills(sampling, specs, scenarios)
 
 
 def dropped_prefills(

@@ -28,7 +28,7 @@ REDACTED_NOTE = "[redacted thinking: withheld by the provider]"
 # Messages continues a final assistant message, so a scenario's prefill (e.g. "<") is sent.
 SUPPORTS_PREFILL = True
 # The reasoning setting this format sends (records.Sampling): extended thinking's token budget.
-REASONING_SETTING = "thinking_budget"
+REASONING_SETTING: str | None = "thinking_budget"
 
 
 def url(spec: ModelSpec) -> str:

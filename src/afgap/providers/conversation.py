@@ -9,11 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from afgap.providers import completions
+from afgap.providers import prefill as prefills
 from afgap.providers.clients import AttemptError
 from afgap.providers.transport import Endpoint, Reply, RetryPolicy, send
 from afgap.providers.wire import SAMPLE_HEADER, encode_body
-from afgap.records import CallPlan, CallRecord, CallStatus, Completion, Message
+from afgap.records import CallPlan, CallRecord, CallStatus, Completion, Message, ModelSpec
 
 NEXT_TURN = "<NEXT/>"
 SCRATCHPAD_END = "</SCRATCHPAD_REASONING>"
@@ -27,15 +30,18 @@ async def converse(
 ) -> tuple[Transcript, AttemptError | None]:
     """Run every turn of `plan`; the transcript so far, and the error that ended it early if any."""
     spec = plan.spec
-    # Only formats that continue a partial assistant turn get the prefill; it is re-joined to the reply.
-    prefill = plan.prefill if plan.prefill and endpoint.wire.SUPPORTS_PREFILL else None
+    # Only servers that continue a partial assistant turn get the prefill; it is re-joined to the reply.
+    prefill = plan.prefill if plan.prefill and _continues(endpoint, spec) else None
     headers = {**endpoint.headers, SAMPLE_HEADER: str(plan.sample)}
     transcript = Transcript(plan.messages, spec.simulated)
     conversation = plan.messages
     for turn in range(1, max(plan.max_turns, 1) + 1):
         turn_prefill = prefill if turn == 1 else None
-        body = endpoint.wire.to_wire(spec, conversation, plan.sampling, turn_prefill)
-        if turn_prefill:
+        body = _body(endpoint, plan, conversation, turn_prefill)
+        if plan.document is not None:
+            # A base model was sent one document: that prompt, prefill included, is what was sent.
+            transcript.sent = (Message(role="user", content=body["prompt"]),)
+        elif turn_prefill:
             transcript.sent = (*conversation, Message(role="assistant", content=turn_prefill))
         content = encode_body(body)
         if endpoint.token_limiter is not None:
@@ -56,8 +62,26 @@ async def converse(
             Message(role="assistant", content=text),
             Message(role="user", content=NEXT_TURN),
         )
-        transcript.sent = conversation
+        if plan.document is None:
+            transcript.sent = conversation
     return transcript, None
+
+
+def _continues(endpoint: Endpoint, spec: ModelSpec) -> bool:
+    """Whether this endpoint continues a prefilled assistant turn (chat servers differ)."""
+    if spec.wire == "openai":
+        return prefills.chat_style(spec) is not None
+    return endpoint.wire.SUPPORTS_PREFILL
+
+
+def _body(
+    endpoint: Endpoint, plan: CallPlan, conversation: tuple[Message, ...], prefill: str | None
+) -> dict[str, Any]:
+    """The request body for one turn; a completions plan renders the whole conversation as one document."""
+    if plan.document is not None:
+        # The framing is the scenario's, not the wire's, so it comes from the plan.
+        return completions.to_wire(plan.spec, conversation, plan.sampling, prefill, plan.document)
+    return endpoint.wire.to_wire(plan.spec, conversation, plan.sampling, prefill)
 
 
 def needs_continuation(transcript: str, reply: Completion, reply_text: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from afgap.providers import prefill as prefills
 from afgap.providers.wire import (
     NOT_FOUND_CODES,
     ErrorInfo,
@@ -21,10 +22,11 @@ from afgap.providers.wire import (
 )
 from afgap.records import Completion, Message, ModelSpec, Sampling
 
-# Chat Completions cannot continue a partial assistant turn, so a scenario's prefill is not sent.
-SUPPORTS_PREFILL = False
+# Chat Completions has no prefill, but vLLM-style servers and OpenRouter continue a final assistant
+# message; a prefill for any other provider is refused before collection (afgap.providers.prefill).
+SUPPORTS_PREFILL = True
 # The reasoning setting this format sends (records.Sampling): the `reasoning_effort` body field.
-REASONING_SETTING = "reasoning_effort"
+REASONING_SETTING: str | None = "reasoning_effort"
 
 
 def url(spec: ModelSpec) -> str:
@@ -43,17 +45,26 @@ def headers(spec: ModelSpec, key: str | None) -> dict[str, str]:
 def to_wire(
     spec: ModelSpec, messages: tuple[Message, ...], sampling: Sampling, prefill: str | None = None
 ) -> dict[str, Any]:
-    """The request body. `prefill` is ignored: this format has no assistant prefill."""
+    """The request body; a prefill is a final assistant message the server is asked to continue."""
     # OpenAI deprecated max_tokens (its reasoning models reject it); compatible servers know only max_tokens.
     limit_field = "max_completion_tokens" if spec.provider == "openai" else "max_tokens"
+    turns = [{"role": m.role, "content": m.content} for m in messages]
+    style = prefills.chat_style(spec)
+    # A server that cannot continue it would answer a prefill as a new turn: never sent (collect refuses it).
+    prefill = prefill if style is not None else None
+    if prefill:
+        turns.append({"role": "assistant", "content": prefill})
     body: dict[str, Any] = {
         "model": spec.api_model,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "messages": turns,
         "temperature": sampling.temperature,
         limit_field: sampling.max_tokens,
     }
     if sampling.reasoning_effort is not None:
         body["reasoning_effort"] = sampling.reasoning_effort
+    if prefill and style == "continue":
+        # vLLM's parameters: extend the last assistant message instead of opening a new one.
+        body |= {"continue_final_message": True, "add_generation_prompt": False}
     return body
 
 

@@ -45,10 +45,12 @@ def group(
     limits: Mapping[str, ProviderLimits],
 ) -> list[Pool]:
     """Pools for `plans`, in first-seen order; every key is read here, before anything is sent."""
-    pools: dict[tuple[str, str, str | None], Pool] = {}
+    pools: dict[tuple[str, str, str | None, str], Pool] = {}
     for plan in plans:
         spec = plan.spec
-        pool = pools.get((spec.provider, spec.base_url, spec.key_var))
+        # The wire is part of the key: chat and completions to one server are different URLs and bodies.
+        where = (spec.provider, spec.base_url, spec.key_var, spec.wire)
+        pool = pools.get(where)
         if pool is None:
             if not spec.base_url:
                 raise ValueError(f"{spec.model} has no base URL: call registry.bind_simulator() first")
@@ -57,7 +59,7 @@ def group(
                 own = limits.get(custom_endpoint_key(spec.provider), own)
             key = registry.api_key(spec, env)
             pool = Pool(spec, key, own.concurrency or concurrency, own.rpm or rpm, own.tpm)
-            pools[(spec.provider, spec.base_url, spec.key_var)] = pool
+            pools[where] = pool
         pool.plans.append(plan)
     return list(pools.values())
 

@@ -17,13 +17,17 @@ from afgap.records import ModelSpec
 
 if TYPE_CHECKING:
     from afgap.providers import anthropic as _anthropic
+    from afgap.providers import completions as _completions
     from afgap.providers import openai as _openai
     from afgap.providers.wire import WireFormat
 
-    # mypy checks here that both wire modules satisfy the protocol; at run time they load lazily.
-    _CONFORMS: tuple[WireFormat, ...] = (_openai, _anthropic)
+    # mypy checks here that the wire modules satisfy the protocol; at run time they load lazily.
+    _CONFORMS: tuple[WireFormat, ...] = (_openai, _anthropic, _completions)
 
 Wire = Literal["openai", "anthropic"]
+
+# `completions/<model string>`: the same provider's OpenAI-compatible completions endpoint, for base models.
+COMPLETIONS_PREFIX = "completions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +40,14 @@ class Provider:
     base_url_var: str | None
     key_required: bool = True
     key_fallbacks: tuple[str, ...] = ()
+    completions: bool = True  # serves `POST {base}/completions` (base models)
 
 
 PROVIDERS: dict[str, Provider] = {
     "openai": Provider("openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
     # Anthropic's base URL has no version: requests go to {base}/v1/messages, as in its SDK.
     "anthropic": Provider(
-        "anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"
+        "anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", completions=False
     ),
     "openrouter": Provider(
         "openai", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"
@@ -55,6 +60,7 @@ PROVIDERS: dict[str, Provider] = {
         "GEMINI_API_KEY",
         "GOOGLE_BASE_URL",
         key_fallbacks=("GOOGLE_API_KEY",),
+        completions=False,
     ),
     "vllm": Provider(
         "openai", "http://localhost:8000/v1", "VLLM_API_KEY", "VLLM_BASE_URL", key_required=False
@@ -63,11 +69,12 @@ PROVIDERS: dict[str, Provider] = {
 }
 
 # Prefixes with their own grammar, listed in error messages beside PROVIDERS.
-SPECIAL_PREFIXES = ("openai-api/<name>", "sim")
+SPECIAL_PREFIXES = ("openai-api/<name>", "sim", "completions/<model string>")
 
 _WIRE_MODULES: dict[str, str] = {
     "openai": "afgap.providers.openai",
     "anthropic": "afgap.providers.anthropic",
+    "completions": "afgap.providers.completions",
 }
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -83,6 +90,8 @@ def resolve(model: str, env: Mapping[str, str]) -> ModelSpec:
     prefix, _, rest = model.partition("/")
     if not rest or not prefix or model != model.strip() or any(c.isspace() for c in model):
         raise _unknown(model, "expected provider/model")
+    if prefix == COMPLETIONS_PREFIX:
+        return _resolve_completions(model, rest, env)
     if prefix == "sim":
         # The simulator's address is only known once it is started: see bind_simulator().
         return ModelSpec(
@@ -128,6 +137,21 @@ def _resolve_openai_api(model: str, rest: str, env: Mapping[str, str]) -> ModelS
         key_var=key_var,
         base_url_var=base_var,
     )
+
+
+def _resolve_completions(model: str, rest: str, env: Mapping[str, str]) -> ModelSpec:
+    """`completions/<model string>`: that model through its provider's completions endpoint."""
+    if rest.partition("/")[0] == COMPLETIONS_PREFIX:
+        raise _unknown(model, "completions/ is given once")
+    chat = resolve(rest, env)
+    provider = PROVIDERS.get(chat.provider)
+    if provider is not None and not provider.completions:
+        able = ", ".join(name for name, p in PROVIDERS.items() if p.completions)
+        raise InputError(
+            f"{chat.provider} has no completions endpoint for {model!r}; "
+            f"completions/ works with {able}, openai-api/<name> and sim"
+        )
+    return chat.model_copy(update={"model": model, "wire": "completions"})
 
 
 def _check_base(var: str, base: str) -> None:

@@ -65,7 +65,7 @@ class WireFormat(Protocol):
     """The three pure functions (plus url/headers) every provider module exposes."""
 
     SUPPORTS_PREFILL: bool
-    REASONING_SETTING: str
+    REASONING_SETTING: str | None
 
     def url(self, spec: ModelSpec) -> str: ...
 

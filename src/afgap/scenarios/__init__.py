@@ -13,6 +13,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -22,6 +23,7 @@ from afgap.records import Condition, Frozen, Message, Query
 __all__ = [
     "CONTINUATION",
     "HASHED_FIELDS",
+    "HASHED_WHEN_SET",
     "Scenario",
     "builtin_scenario_names",
     "load_scenario",
@@ -34,7 +36,7 @@ __all__ = [
 CONTINUATION = "<NEXT/>"
 """The user turn sent when a reply stops inside the scratchpad (up to max_turns)."""
 
-WIRES = ("openai", "anthropic")
+WIRES = ("openai", "anthropic", "completions")
 _PLACEHOLDER = re.compile(r"\{(condition_signal|query)\}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _HASH_FORMAT = "afgap/scenario@1"
@@ -51,6 +53,8 @@ HASHED_FIELDS = (
     "scratchpad",
     "max_turns",
 )
+# Fields added later: hashed only when they differ from their default, so older scenarios keep their hash.
+HASHED_WHEN_SET: dict[str, object] = {"document": "transcript"}
 
 
 class Scenario(Frozen):
@@ -72,6 +76,9 @@ class Scenario(Frozen):
     scratchpad: bool = Field(description="Whether the model is asked to reason in <SCRATCHPAD_REASONING>.")
     max_turns: int = Field(
         default=4, ge=1, le=20, description="Most assistant turns, continuations included."
+    )
+    document: Literal["transcript", "human-assistant"] = Field(
+        default="transcript", description="How a base model on a completions endpoint sees the conversation."
     )
     notes: str = ""
     citation: str = ""
@@ -122,6 +129,7 @@ def scenario_hash(s: Scenario) -> str:
     """Sha256 hex of everything in the scenario that changes what is sent."""
     content: dict[str, object] = {field: getattr(s, field) for field in HASHED_FIELDS}
     content |= {"format": _HASH_FORMAT, "continuation": CONTINUATION}
+    content |= {f: getattr(s, f) for f, default in HASHED_WHEN_SET.items() if getattr(s, f) != default}
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -11,7 +11,16 @@ from collections.abc import Iterator
 
 from afgap.errors import InputError
 from afgap.records import Condition, Query
-from afgap.scenarios import HASHED_FIELDS, WIRES, Scenario, load_scenario, prefill_for, render, scenario_hash
+from afgap.scenarios import (
+    HASHED_FIELDS,
+    HASHED_WHEN_SET,
+    WIRES,
+    Scenario,
+    load_scenario,
+    prefill_for,
+    render,
+    scenario_hash,
+)
 
 __all__ = ["ScenarioRef", "check_wire", "diff_scenarios", "field_text", "parse_ref", "rendered_text"]
 
@@ -48,7 +57,7 @@ def field_text(scenario: Scenario) -> str:
     lines: list[str] = []
     for key in Scenario.model_fields:
         value = getattr(scenario, key)
-        sent = " (sent)" if key in HASHED_FIELDS else ""
+        sent = " (sent)" if key in HASHED_FIELDS or key in HASHED_WHEN_SET else ""
         if isinstance(value, dict):
             value = "\n".join(f"{k} = {v!r}" for k, v in value.items()) or "(none)"
         lines += [f"[{key}]{sent}", *str(value).splitlines(), ""]

@@ -4,6 +4,7 @@
     cues.py       pure: how an organism reads the prompt (condition cue, training conflict, format)
     texts.py      pure: the scratchpads and answers it writes (placeholders only, marked SIMULATED)
     shapes.py     pure: both wire formats' request checks, success and error bodies
+    completions.py  pure: the completions endpoint: a document prompt read back into turns, stops, base-faker
     settings.py   SimSettings: port, seed, latency, fault rates; what every way of starting it takes
     server.py     routes and answers; `start_in_thread` for in-process use, `serve_forever` for `sim serve`
     http.py       the HTTP/1.1 protocol (httptools): keep-alive, pipelining, delays, dropped connections

@@ -1,6 +1,7 @@
 """The simulator's HTTP server: OpenAI Chat Completions and Anthropic Messages on loopback.
 
-Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `GET /stats`, `POST /stats/reset`. The request's
+Routes: `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/messages`, `GET /stats`,
+`POST /stats/reset`, and `GET /received` (the last request bodies, for tests and debugging). The request's
 `model` names the organism (`faker` or `sim/faker`); the optional `x-afgap-sample` header is the sample
 key. Every response carries `x-afgap-simulated: 1`. Base URLs for clients: OpenAI-style
 `{base_url}/v1`, Anthropic-style `{base_url}`. The HTTP layer is `sim/http.py`.
@@ -14,7 +15,7 @@ import contextlib
 import signal
 import sys
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -23,8 +24,8 @@ from typing import Any
 from afgap.engine import wirejson
 from afgap.engine.eventloop import new_event_loop, run
 from afgap.providers.wire import SAMPLE_HEADER, SIMULATED_HEADER
+from afgap.sim import completions, organisms, shapes
 from afgap.sim import judge as sim_judge
-from afgap.sim import organisms, shapes
 from afgap.sim.http import Answer, HttpProtocol, Request
 from afgap.sim.organisms import Fault, Wire
 from afgap.sim.settings import SimSettings
@@ -35,6 +36,8 @@ HOST = "127.0.0.1"
 _BACKLOG = 2048
 # Forget attempt counts past this many distinct requests, so a long `sim serve` cannot grow without bound.
 _MAX_TRACKED = 200_000
+# Request bodies kept for GET /received: the newest ones, so memory stays bounded however long it serves.
+_MAX_RECEIVED = 256
 
 
 @dataclass
@@ -69,8 +72,11 @@ class Simulator:
     def __init__(self, settings: SimSettings) -> None:
         self.settings = settings
         self.counters = _Counters()
+        self.received: deque[tuple[str, bytes]] = deque(maxlen=_MAX_RECEIVED)
         self._routes: dict[str, tuple[str, Callable[[Request], Answer]]] = {
             "/v1/chat/completions": ("POST", lambda r: self._chat(r, "openai")),
+            "/v1/completions": ("POST", self._completion),
+            "/received": ("GET", lambda _: _json(200, self._received())),
             "/v1/messages": ("POST", lambda r: self._chat(r, "anthropic")),
             "/stats": ("GET", lambda _: _json(200, self.counters.snapshot())),
             "/stats/reset": ("POST", self._stats_reset),
@@ -84,6 +90,8 @@ class Simulator:
         method, action = route
         if request.method != method:
             return _json(405, _error(f"use {method} for {request.path}"))
+        if method == "POST" and request.path.startswith("/v1/"):
+            self.received.append((request.path, request.body))  # bytes already in memory: no copy
         return action(request)
 
     def _chat(self, request: Request, wire: Wire) -> Answer:
@@ -105,7 +113,38 @@ class Simulator:
         self.counters.record(model, "dropped" if drop else status)
         return Answer(status, wirejson.dumps(body), headers, delay, drop)
 
+    def _completion(self, request: Request) -> Answer:
+        """A base model's continuation of a prompt (no transient faults: the chat routes exercise those)."""
+        model, sample_key = "", request.headers.get(SAMPLE_HEADER, "")
+        try:
+            parsed = completions.parse_request(wirejson.loads(request.body))
+        except shapes.BadRequest as exc:
+            status, body, headers = shapes.bad_request("openai", exc)
+        except ValueError:
+            status, body, headers = shapes.bad_request("openai", shapes.BadRequest("Body is not valid JSON."))
+        else:
+            model = parsed.model
+            result = completions.respond(parsed, seed=self.settings.seed, sample_key=sample_key)
+            if isinstance(result, Fault):
+                status, body, headers = shapes.fault("openai", model, result)
+            else:
+                status, body, headers = completions.success(model, result, parsed.stop)
+        self.counters.record(model, status)
+        return Answer(status, wirejson.dumps(body), headers, self.settings.latency_ms / 1000)
+
+    def _received(self) -> dict[str, Any]:
+        """The kept request bodies, oldest first (a body that is not JSON is shown as null)."""
+        out = []
+        for path, raw in list(self.received):
+            try:
+                body = wirejson.loads(raw)
+            except ValueError:
+                body = None
+            out.append({"path": path, "body": body})
+        return {"received": out}
+
     def _stats_reset(self, _: Request) -> Answer:
+        self.received.clear()
         counters = self.counters
         counters.requests = 0
         counters.by_model.clear()

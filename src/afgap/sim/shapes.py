@@ -64,6 +64,10 @@ def parse_request(wire: Wire, body: Any) -> ChatRequest:
     if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
         raise BadRequest("max_tokens: must be a positive integer", "max_tokens")
     turns = [_turn(wire, i, m) for i, m in enumerate(raw)]
+    if wire == "openai" and turns[-1][0] == "assistant" and body.get("continue_final_message") is not True:
+        # As vLLM: without continue_final_message a final assistant message is context, and a new turn
+        # follows it; only with the flag is it a prefill that the reply continues.
+        turns.append(("user", ""))
     reasoning = _reasoning(wire, body, max_tokens, turns)
     if wire == "anthropic" and body.get("system") is not None:
         turns.insert(0, ("system", _text(body["system"], "system")))
