@@ -46,6 +46,20 @@ AccuracyOption = Annotated[
         help="SENS,SPEC[,N_POS,N_NEG] or a `validate-judge --format json` file: corrected gap.",
     ),
 ]
+ReferenceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reference",
+        metavar="NAME",
+        help="Condition every other one is compared with (overrides the scenario's design).",
+    ),
+]
+LevelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--levels", metavar="A,B,C", help="Ordered conditions, lowest first, for a trend test across them."
+    ),
+]
 SortOption = Annotated[
     SortKey, typer.Option(help="Row order: CI lower bound (the rank), gap, name or adjusted p.")
 ]
@@ -61,6 +75,8 @@ def compare(
     classifier: ClassifierOption = None,
     seed: SeedOption = DEFAULT_SEED,
     correct_misclassification: AccuracyOption = None,
+    reference: ReferenceOption = None,
+    levels: LevelsOption = None,
     sort: SortOption = SortKey.LOWER,
     fmt: FormatOption = OutputFormat.table,
     json_flag: JsonFlag = False,
@@ -68,14 +84,23 @@ def compare(
 ) -> None:
     """Compliance gap per model with paired CIs, adjusted p-values and verdicts, ranked."""
     from afgap.cli.render import render_comparison
-    from afgap.jobs.compare import analysis_settings, compare_run, read_accuracy
+    from afgap.jobs.compare import analysis_settings, compare_run, parse_levels, read_accuracy
     from afgap.report.formats import labels_description
     from afgap.report.order import sort_models
 
     settings = analysis_settings(alpha, correction, min_gap)
     accuracy = read_accuracy(correct_misclassification) if correct_misclassification else None
     run = compare_run(  # no --models: every model in the store
-        resolve_db(db), models or [], settings, scenario or [], classifier, seed, pool_scenarios, accuracy
+        resolve_db(db),
+        models or [],
+        settings,
+        scenario or [],
+        classifier,
+        seed,
+        pool_scenarios,
+        accuracy,
+        reference=reference,
+        levels=parse_levels(levels),
     )
     for note in run.notes:  # on stderr, so stdout stays one parseable document
         err_console().print(f"note: {note}", soft_wrap=True, markup=False)
