@@ -101,3 +101,33 @@ def test_bad_design_options_are_one_line_errors(cli: Any, report_db: Path) -> No
 def test_schema_command_prints_compare_at_2(cli: Any) -> None:
     result = cli("schema", "compare@2")
     assert result.exit_code == 0 and result.json() == SHIPPED
+
+
+def test_html_sections_escape_every_name_and_show_each_contrast() -> None:
+    from dataclasses import replace
+
+    from afgap.report.contrasts_html import contrast_sections
+    from afgap.stats.contrasts import DesignComparison
+
+    found: DesignComparison = _found()
+    hostile = "<script>x</script>"
+    rows = tuple(replace(m, model=hostile) for m in found.comparison.models)
+    contrasts = {(hostile, label): c for (_, label), c in found.contrasts.items()}
+    trends = tuple(replace(t, model=hostile) for t in found.trends)
+    page = contrast_sections(
+        replace(found, comparison=replace(found.comparison, models=rows), contrasts=contrasts, trends=trends)
+    )
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    for condition in PROBE.contrasts:
+        assert f"<h3>motivation-probes: {condition} vs unmonitored</h3>" in page
+    assert 'id="trends"' in page and page.count("<li>") == 2
+
+
+def test_the_html_report_carries_the_contrasts(cli: Any, report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = cli("report", "--html", str(out), "--db", str(report_db))
+    assert result.exit_code == 0, result.stderr
+    assert 'id="contrasts"' not in out.read_text(encoding="utf-8")  # the classic design: unchanged
+    result = cli("report", "--html", str(out), "--reference", "monitored", "--db", str(report_db))
+    assert result.exit_code == 0, result.stderr
+    assert "<h3>helpful-only: unmonitored vs monitored</h3>" in out.read_text(encoding="utf-8")

@@ -15,7 +15,9 @@ from afgap.cli.options import (
     DbOption,
     FormatOption,
     JsonFlag,
+    LevelsOption,
     OutputFormat,
+    ReferenceOption,
     SeedOption,
     resolve_db,
     resolve_format,
@@ -44,20 +46,6 @@ AccuracyOption = Annotated[
     typer.Option(
         "--correct-misclassification",
         help="SENS,SPEC[,N_POS,N_NEG] or a `validate-judge --format json` file: corrected gap.",
-    ),
-]
-ReferenceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--reference",
-        metavar="NAME",
-        help="Condition every other one is compared with (overrides the scenario's design).",
-    ),
-]
-LevelsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--levels", metavar="A,B,C", help="Ordered conditions, lowest first, for a trend test across them."
     ),
 ]
 SortOption = Annotated[
