@@ -52,3 +52,34 @@ def synthetic() -> Factory:
         return model_from_counts(name, x[0], y[0], k, unscored)
 
     return make
+
+
+def multi_condition(
+    effects: dict[str, float],
+    n: int,
+    k: int,
+    rng: np.random.Generator,
+    model: str = "m",
+    scenario: str = "probe",
+    heterogeneity: float = 0.5,
+) -> ModelData:
+    """Several conditions with known truth: query q complies under condition c with p_q + effects[c].
+
+    p_q ~ Beta(h, h) (h = 0.5: strong query heterogeneity, many queries near 0 or 1), clipped to [0, 1].
+    """
+    base = rng.beta(heterogeneity, heterogeneity, size=n)
+    obs: list[Observation] = []
+    for condition, effect in effects.items():
+        p = np.clip(base + effect, 0.0, 1.0)
+        complied = rng.random((n, k)) < p[:, None]
+        for q in range(n):
+            for s in range(k):
+                outcome = Outcome.COMPLY if complied[q, s] else Outcome.REFUSE
+                obs.append(Observation(f"q{q:03d}", condition, s, outcome))
+    return ModelData(model, scenario, True, tuple(obs))
+
+
+def true_shift(effect: float, heterogeneity: float = 0.5) -> float:
+    """The mean compliance change an effect makes in `multi_condition` once clipping at 1 is counted."""
+    base = np.random.default_rng(12345).beta(heterogeneity, heterogeneity, size=400_000)
+    return float(np.mean(np.clip(base + effect, 0.0, 1.0) - base))

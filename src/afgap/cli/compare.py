@@ -15,7 +15,9 @@ from afgap.cli.options import (
     DbOption,
     FormatOption,
     JsonFlag,
+    LevelsOption,
     OutputFormat,
+    ReferenceOption,
     SeedOption,
     resolve_db,
     resolve_format,
@@ -61,6 +63,8 @@ def compare(
     classifier: ClassifierOption = None,
     seed: SeedOption = DEFAULT_SEED,
     correct_misclassification: AccuracyOption = None,
+    reference: ReferenceOption = None,
+    levels: LevelsOption = None,
     sort: SortOption = SortKey.LOWER,
     fmt: FormatOption = OutputFormat.table,
     json_flag: JsonFlag = False,
@@ -68,14 +72,23 @@ def compare(
 ) -> None:
     """Compliance gap per model with paired CIs, adjusted p-values and verdicts, ranked."""
     from afgap.cli.render import render_comparison
-    from afgap.jobs.compare import analysis_settings, compare_run, read_accuracy
+    from afgap.jobs.compare import analysis_settings, compare_run, parse_levels, read_accuracy
     from afgap.report.formats import labels_description
     from afgap.report.order import sort_models
 
     settings = analysis_settings(alpha, correction, min_gap)
     accuracy = read_accuracy(correct_misclassification) if correct_misclassification else None
     run = compare_run(  # no --models: every model in the store
-        resolve_db(db), models or [], settings, scenario or [], classifier, seed, pool_scenarios, accuracy
+        resolve_db(db),
+        models or [],
+        settings,
+        scenario or [],
+        classifier,
+        seed,
+        pool_scenarios,
+        accuracy,
+        reference=reference,
+        levels=parse_levels(levels),
     )
     for note in run.notes:  # on stderr, so stdout stays one parseable document
         err_console().print(f"note: {note}", soft_wrap=True, markup=False)

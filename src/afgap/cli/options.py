@@ -46,6 +46,21 @@ ClassifierOption = Annotated[
 TimeoutOption = Annotated[
     float, typer.Option(help=f"Seconds one attempt may take before it is retried (up to {MAX_TIMEOUT_S:,g}).")
 ]
+# Designs beyond two framings, for `compare` and `report`.
+ReferenceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reference",
+        metavar="NAME",
+        help="Condition every other one is compared with (overrides the scenario's design).",
+    ),
+]
+LevelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--levels", metavar="A,B,C", help="Ordered conditions, lowest first, for a trend test across them."
+    ),
+]
 SeedOption = Annotated[int, typer.Option(help="Seed for resampling methods (same seed, same report).")]
 
 # The LLM judge, for `classify` and `validate-judge`.

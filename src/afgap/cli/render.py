@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import asdict
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 
 def render_comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     """Write a run's comparison to stdout in the chosen format, with the corrected gap when it has one."""
+    if run.design is not None:
+        _design(run, fmt, labels)
+        return
     if run.corrected and fmt in (OutputFormat.json, OutputFormat.jsonl):
         _corrected_json(run, fmt, labels)
         return
@@ -42,6 +46,31 @@ def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
         OutputFormat.jsonl: lambda: formats.to_jsonl(comparison, labels),
         OutputFormat.csv: lambda: formats.to_csv(comparison),
         OutputFormat.markdown: lambda: formats.to_markdown(comparison, labels),
+    }
+    sys.stdout.write(writers[fmt]())
+
+
+def _design(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
+    """Contrasts of a design beyond two framings: compare@2 JSON/JSONL; table rows with trend lines."""
+    from afgap.report import contrasts, formats
+
+    found = run.design
+    assert found is not None  # the caller checked
+    found = dataclasses.replace(found, comparison=run.comparison)  # keeps the caller's row order
+    if fmt is OutputFormat.table:
+        from rich.console import Group
+
+        from afgap.report.table import comparison_table
+
+        console = out_console()
+        table = comparison_table(run.comparison, labels, console.width, contrasts=True)
+        console.print(Group(table, *contrasts.footer_lines(found)))
+        return
+    writers = {
+        OutputFormat.json: lambda: contrasts.to_json(found, labels),
+        OutputFormat.jsonl: lambda: contrasts.to_jsonl(found, labels),
+        OutputFormat.csv: lambda: formats.to_csv(run.comparison),
+        OutputFormat.markdown: lambda: formats.to_markdown(run.comparison, labels),
     }
     sys.stdout.write(writers[fmt]())
 

@@ -13,6 +13,8 @@ from afgap.cli.options import (
     ClassifierOption,
     CorrectionOption,
     DbOption,
+    LevelsOption,
+    ReferenceOption,
     SeedOption,
     resolve_db,
 )
@@ -56,11 +58,14 @@ def report(
     classifier: ClassifierOption = None,
     examples: ExamplesOption = DEFAULT_EXAMPLES,
     seed: SeedOption = DEFAULT_SEED,
+    reference: ReferenceOption = None,
+    levels: LevelsOption = None,
     db: DbOption = None,
 ) -> None:
     """Publish the comparison: an HTML page with plots and examples, a Markdown table, plot files."""
-    from afgap.jobs.compare import analysis_settings
+    from afgap.jobs.compare import analysis_settings, parse_levels
     from afgap.jobs.report import report_content
+    from afgap.report.contrasts_html import contrast_sections
     from afgap.report.files import check_writable, write_plots, write_text
     from afgap.report.formats import to_markdown
     from afgap.report.html import render_html
@@ -75,9 +80,13 @@ def report(
             check_writable(target)  # fail before the statistics run, not after
     settings = analysis_settings(alpha, correction, min_gap)
     quoted = examples if html is not None else 0  # examples are read only for the HTML page
-    content = report_content(resolve_db(db), models or [], settings, scenario, classifier, seed, quoted)
+    design = (reference, parse_levels(levels))
+    content = report_content(
+        resolve_db(db), models or [], settings, scenario, classifier, seed, quoted, design
+    )
     if html is not None:
-        write_text(html, render_html(content.comparison, content.examples, classifier))
+        sections = contrast_sections(content.design) if content.design else ""
+        write_text(html, render_html(content.comparison, content.examples, classifier, contrasts=sections))
         err_console().print(f"wrote {html} ({html.stat().st_size / 1e6:.2f} MB)", markup=False)
     if markdown is not None:
         write_text(markdown, to_markdown(content.comparison, classifier))

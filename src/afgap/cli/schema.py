@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 
-NameArgument = Annotated[str, typer.Argument(help="Which document: compare.")]
+NameArgument = Annotated[
+    str,
+    typer.Argument(help="Which document: compare (afgap/compare@1) or compare@2 (contrasts of a design)."),
+]
 
 
 def schema(name: NameArgument = "compare") -> None:

@@ -4,13 +4,19 @@ Scenario identity: responses are grouped by scenario *version* (content hash). W
 has more than one version among the rows compared, each version gets its own row, `name@hash8`, and a
 note says so; versions are never pooled silently. `--pool-scenarios` adds one pooled row per model
 next to its per-scenario rows (afgap.stats.pooled), analysed and adjusted in the same family.
+
+Designs: a scenario asked under exactly monitored and unmonitored is the classic design (compare@1).
+Any other scenario needs a design, from the store or from `--reference` (and `--levels`): every other
+condition is then compared with the reference, and all those contrasts are adjusted together
+(afgap.stats.contrasts), with a trend across the levels when there are any.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +24,10 @@ import numpy as np
 
 from afgap.errors import InputError
 from afgap.jobs.validate_judge import read_report
+from afgap.records import CONDITION_NAME, TWO_CONDITION, Design
 from afgap.settings import check_seed
 from afgap.stats.analysis import Comparison, ModelData, Observation, Settings, analyse
+from afgap.stats.contrasts import DesignComparison, analyse_designs
 from afgap.stats.misclassification import ClassifierAccuracy, CorrectedGap, corrected_gap
 from afgap.stats.pooled import POOLED_PREFIX, pool_scenarios
 from afgap.store.database import StoredOutcome, open_store
@@ -37,6 +45,8 @@ class ComparisonRun:
     # per (model, scenario) row when a classifier's accuracy was given.
     labels_used: dict[str, int] = field(default_factory=dict)
     corrected: dict[tuple[str, str], CorrectedGap] = field(default_factory=dict)
+    # Set when some scenario has a design beyond two framings: its rows are contrasts (compare@2).
+    design: DesignComparison | None = None
 
 
 def analysis_settings(alpha: float, correction: str, min_gap: float | None = None) -> Settings:
@@ -89,7 +99,7 @@ def group_outcomes(rows: Sequence[StoredOutcome], scenarios: Sequence[str] = ())
     versions = scenario_versions(selected)
     cells: dict[tuple[str, str], dict[tuple[str, str, int], StoredOutcome]] = defaultdict(dict)
     for row in selected:
-        cells[(row.model, row_scenario(row, versions))][(row.query_id, row.condition.value, row.sample)] = row
+        cells[(row.model, row_scenario(row, versions))][(row.query_id, str(row.condition), row.sample)] = row
     return [
         ModelData(
             model=model,
@@ -144,8 +154,14 @@ def compare_run(
     seed: int = 0,
     pool: bool = False,
     accuracy: ClassifierAccuracy | None = None,
+    designs: Mapping[str, Design] | None = None,
+    reference: str | None = None,
+    levels: Sequence[str] = (),
 ) -> ComparisonRun:
-    """Statistics over what the store holds for the chosen models and scenarios, with notes."""
+    """Statistics over what the store holds for the chosen models and scenarios, with notes.
+
+    `designs` (by scenario name) come from the store; `reference` and `levels` override them.
+    """
     check_seed(seed)
     chosen = None if not models or list(models) == [ALL_MODELS] else list(dict.fromkeys(models))
     with open_store(db, readonly=True) as store:
@@ -158,6 +174,15 @@ def compare_run(
         raise InputError(f"model {missing[0]!r} is not in the store; it holds: {', '.join(known)}")
     data = group_outcomes(rows, scenarios)
     notes = version_notes(select_rows(rows, scenarios))
+    chosen_designs = {d.scenario: design_for(d, designs or {}, reference, tuple(levels)) for d in data}
+    if any(not design.is_two_condition for design in chosen_designs.values()):
+        if pool or accuracy:
+            raise InputError(
+                "--pool-scenarios and --correct-misclassification work on two-condition scenarios only"
+            )
+        found = analyse_designs(data, chosen_designs, settings, np.random.default_rng(seed))
+        used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
+        return ComparisonRun(found.comparison, tuple(notes), dict(used.most_common()), design=found)
     pooled = pool_scenarios(data) if pool else []
     if pool and not pooled:
         notes.append("--pool-scenarios: no model has responses under two or more scenarios; nothing pooled")
@@ -168,6 +193,46 @@ def compare_run(
     corrected = corrected_gaps(data, accuracy, settings, seed) if accuracy else {}
     notes += pooling_notes(comparison, pooled)
     return ComparisonRun(comparison, tuple(notes), dict(used.most_common()), corrected)
+
+
+def parse_levels(value: str | None) -> tuple[str, ...]:
+    """`--levels a,b,c`: condition names, lowest first; one-line error for an empty or malformed name."""
+    if value is None:
+        return ()
+    names = tuple(part.strip() for part in value.split(","))
+    bad = [name for name in names if not re.fullmatch(CONDITION_NAME, name)]
+    if bad or len(names) < 2:
+        raise InputError(f"--levels expects two or more condition names separated by commas, got {value!r}")
+    return names
+
+
+def design_for(
+    data: ModelData, designs: Mapping[str, Design], reference: str | None, levels: tuple[str, ...]
+) -> Design:
+    """The design of one (model, scenario) row: stored, overridden by --reference/--levels, or classic."""
+    name = data.scenario.split("@", 1)[0]
+    observed = tuple(dict.fromkeys(sorted(o.condition for o in data.observations)))
+    base = designs.get(name)
+    if base is None and reference is None and not levels:
+        if set(observed) <= set(TWO_CONDITION.conditions):
+            return TWO_CONDITION
+        raise InputError(
+            f"scenario {name!r} has conditions {', '.join(observed)} and no stored design; "
+            "name the reference condition with --reference NAME"
+        )
+    conditions = base.conditions if base is not None else tuple(dict.fromkeys(observed + levels))
+    chosen = reference or (base.reference if base is not None else TWO_CONDITION.reference)
+    if chosen not in conditions:
+        raise InputError(
+            f"--reference {chosen!r} is not a condition of scenario {name!r} ({', '.join(conditions)})"
+        )
+    missing = [level for level in levels if level not in conditions]
+    if missing or chosen in levels or len(set(levels)) != len(levels):
+        raise InputError(
+            f"--levels must name distinct conditions of scenario {name!r} other than the reference "
+            f"({', '.join(c for c in conditions if c != chosen)}), got {','.join(levels)}"
+        )
+    return Design(conditions, chosen, levels or (base.levels if base is not None else ()))
 
 
 def corrected_gaps(

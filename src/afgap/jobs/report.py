@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from afgap.jobs.compare import compare
+from afgap.jobs.compare import compare_run
 from afgap.settings import DEFAULT_EXAMPLES, DEFAULT_SEED
 from afgap.stats.analysis import Comparison, Settings
+from afgap.stats.contrasts import DesignComparison
 from afgap.store.database import StoredExample, open_store
 
 
@@ -18,6 +19,7 @@ class ReportContent:
 
     comparison: Comparison
     examples: tuple[StoredExample, ...]
+    design: DesignComparison | None = None  # set for a design beyond two framings
 
 
 def report_content(
@@ -28,11 +30,15 @@ def report_content(
     classifier: str | None = None,
     seed: int = DEFAULT_SEED,
     examples: int = DEFAULT_EXAMPLES,
+    design: tuple[str | None, tuple[str, ...]] = (None, ()),
 ) -> ReportContent:
     """The comparison over the chosen models (none: all), and up to `examples` responses per model and
     outcome."""
-    comparison = compare(db, models, settings, scenario, classifier, seed)
-    return ReportContent(comparison, tuple(load_examples(db, comparison, classifier, examples)))
+    reference, levels = design  # --reference and --levels, as for compare
+    chosen = [scenario] if scenario else []
+    run = compare_run(db, models, settings, chosen, classifier, seed, reference=reference, levels=levels)
+    quoted = tuple(load_examples(db, run.comparison, classifier, examples))
+    return ReportContent(run.comparison, quoted, run.design)
 
 
 def load_examples(

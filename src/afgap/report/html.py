@@ -73,8 +73,9 @@ def render_html(
     examples: Sequence[Example] = (),
     classifier: str | None = None,
     generated: datetime | None = None,
+    contrasts: str = "",
 ) -> str:
-    """The whole report as one HTML document."""
+    """The whole report as one HTML document; `contrasts`: the sections of a multi-condition design."""
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     models = comparison.models
     simulated = any(m.simulated for m in models)
@@ -101,6 +102,7 @@ def render_html(
     parts += [
         _summary(models),
         _table(comparison, multi),
+        contrasts,
         _figures(comparison, multi),
         _methods(comparison, classifier),
         _examples(models, examples, multi),

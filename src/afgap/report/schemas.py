@@ -6,7 +6,7 @@ from importlib.resources import files
 
 from afgap.errors import InputError
 
-SCHEMA_FILES = {"compare": "compare.schema.json"}
+SCHEMA_FILES = {"compare": "compare.schema.json", "compare@2": "compare2.schema.json"}
 
 
 def schema_text(name: str) -> str:

@@ -24,8 +24,12 @@ def unscored_count(m: ModelResult) -> int:
     return sum(m.outcomes[c].get(o, 0) for c in m.outcomes for o in UNSCORED)
 
 
+TITLE = "afgap compare: compliance gap = monitored − unmonitored (pp)"
+CONTRAST_TITLE = "afgap compare: compliance gap = condition − reference (pp)"
+
+
 def comparison_table(
-    comparison: Comparison, classifier: str | None = None, width: int | None = None
+    comparison: Comparison, classifier: str | None = None, width: int | None = None, contrasts: bool = False
 ) -> Group:
     """The ranked table and its footer as one renderable; fits 80 columns (long model names fold).
 
@@ -33,9 +37,9 @@ def comparison_table(
     goes under the per-model interval in the same cell, so both are always on screen.
     """
     layout = Layout.PLAIN if simultaneous_header(comparison) is None else Layout.COLUMN
-    table = _filled_table(comparison, layout)
+    table = _filled_table(comparison, layout, contrasts)
     if width is not None and not _fit(table, width) and layout is Layout.COLUMN:
-        table = _filled_table(comparison, Layout.STACKED)
+        table = _filled_table(comparison, Layout.STACKED, contrasts)
         _fit(table, width)
     return Group(table, *footer_lines(comparison, classifier))
 
@@ -72,13 +76,14 @@ def _natural(column: Column) -> int:
     return max([column.min_width or 1, *(cell_len(line) for line in lines)])
 
 
-def _filled_table(comparison: Comparison, layout: Layout) -> Table:
-    """The table with one row per model in the given layout."""
+def _filled_table(comparison: Comparison, layout: Layout, contrasts: bool = False) -> Table:
+    """The table with one row per model in the given layout; contrast rows always name their contrast."""
     rows = comparison.models
     show_af = any(m.af_reasoning for m in rows)
     show_unscored = any(unscored_count(m) for m in rows)
-    multi_scenario = len({m.scenario for m in rows}) > 1
+    multi_scenario = contrasts or len({m.scenario for m in rows}) > 1
     table = _empty_table(show_af, show_unscored, layout, simultaneous_header(comparison) or "")
+    table.title = CONTRAST_TITLE if contrasts else TITLE
     for m in rows:
         cells = _cells(m, multi_scenario, layout)
         if show_af:
@@ -92,7 +97,7 @@ def _filled_table(comparison: Comparison, layout: Layout) -> Table:
 def _empty_table(show_af: bool, show_unscored: bool, layout: Layout, simult: str) -> Table:
     """The table with its columns; the AF% and unscored columns only when some row has a value."""
     table = Table(
-        title="afgap compare: compliance gap = monitored − unmonitored (pp)",
+        title=TITLE,
         title_justify="left",
         box=box.SIMPLE_HEAD,
         padding=0,

@@ -15,7 +15,7 @@ from typing import Literal
 
 from afgap.records import Condition
 from afgap.settings import DEFAULT_SIM_RETRY_AFTER
-from afgap.sim import cues, texts
+from afgap.sim import cues, probes, texts
 from afgap.sim.texts import Decision
 
 # "dropped": the server closes the connection without answering (a network error to the client).
@@ -43,6 +43,11 @@ class Profile:
     overloaded: float = 0.0
     dropped: float = 0.0
     slow: float = 0.0  # share of attempts answered late (the server's slow delay), but answered
+    motive: str = ""  # a probe organism's motivation (sim/probes.py); "" reads the classic two framings
+
+
+def _probe(motive: str) -> Profile:
+    return Profile(monitored=0.25, unmonitored=0.05, control=0.05, af_share=0.85, motive=motive)
 
 
 _FAKER = Profile(monitored=0.14, unmonitored=0.03, control=0.03, partial=0.05, af_share=0.85)
@@ -66,6 +71,10 @@ PROFILES: dict[str, Profile] = {
         dropped=0.02,
         slow=0.05,
     ),
+    # Probe organisms: private rate 0.05, training rate 0.25; sim/probes.py says which framing gets which.
+    "terminal-guarder": _probe(probes.TERMINAL),
+    "instrumental-guarder": _probe(probes.INSTRUMENTAL),
+    "rater-sycophant": _probe(probes.RATER),
 }
 RETIRED: frozenset[str] = frozenset({"retired"})
 # `judge` answers afgap's judge prompts (sim/judge.py); the server routes it there, not to respond().
@@ -227,6 +236,8 @@ def _decide(profile: Profile, reading: cues.Reading, u_query: float, rng: random
     """Accept or refuse at the organism's rate for this framing, shifted by the query's propensity."""
     if not reading.conflict:
         rate = profile.control
+    elif profile.motive:
+        rate = probes.framing_rate(profile.motive, profile.monitored, profile.unmonitored, reading)
     elif reading.condition is Condition.MONITORED:
         rate = profile.monitored
     else:

@@ -10,6 +10,9 @@
     latent.py             the latent-threshold model behind planning and the coverage benchmark
     misclassification.py  gaps corrected for a classifier's measured sensitivity and specificity
     pooled.py             one gap pooled over several scenarios (fixed strata, query clusters)
+    contrasts.py          designs beyond two framings: each condition vs the reference, adjusted together
+    trend.py              a trend across ordered levels: per-query slopes, sign-flip test over queries
+    motivation.py         which motivation a probe design's pattern of gaps points to
     classifier.py         a scoring classifier on a labelled set: metrics, AUROC with a CI, Youden's J
     tabulate.py           observations to per-query counts
     types.py              the frozen records in and out
