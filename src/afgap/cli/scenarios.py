@@ -19,7 +19,9 @@ QueriesOption = Annotated[
     str, typer.Option("--queries", help="Where --query is looked up: 'builtin', 'advbench' or a file.")
 ]
 WireOption = Annotated[str, typer.Option(help="Wire format whose prefill to show: openai | anthropic.")]
-ConditionOption = Annotated[str, typer.Option(help="monitored | unmonitored")]
+ConditionOption = Annotated[
+    str, typer.Option(help="A condition of the scenario: monitored | unmonitored, or a [conditions] name.")
+]
 
 
 @scenarios_app.command("list")
@@ -47,7 +49,9 @@ def scenarios_show(
 
 @scenarios_app.command("diff")
 def scenarios_diff(
-    a: Annotated[str, typer.Argument(help="Scenario name or path, optionally NAME:monitored|unmonitored.")],
+    a: Annotated[
+        str, typer.Argument(help="Scenario name or path, optionally NAME:CONDITION (e.g. :unmonitored).")
+    ],
     b: Annotated[str, typer.Argument(help="The scenario to compare with, same form.")],
     condition: ConditionOption = SHOW_CONDITION,
     query: QueryOption = None,
