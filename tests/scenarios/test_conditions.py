@@ -175,3 +175,13 @@ def test_reference_without_conditions_and_conditions_without_signals(tmp_path: P
         _error(tmp_path, bare)
         == "DIR/bad.toml:11: conditions.paid: sends exactly what condition 'free' sends"
     )
+
+
+def test_the_documented_design_example_loads() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    section = text.split("### Designs with more than two conditions", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    head = 'name = "tiers"\ndescription = "d"\nsystem_prompt = ""\nscratchpad = false\n'
+    scenario = parse_scenario(head + example, "docs/scenarios.md")
+    assert scenario.design == Design(("free", "paid", "throughput"), "paid", ("free", "throughput"))
+    assert condition_variables(scenario, "throughput")["deployment_risk"] == "high"

@@ -20,7 +20,10 @@ QueriesOption = Annotated[
 ]
 WireOption = Annotated[str, typer.Option(help="Wire format whose prefill to show: openai | anthropic.")]
 ConditionOption = Annotated[
-    str, typer.Option(help="A condition of the scenario: monitored | unmonitored, or a [conditions] name.")
+    str,
+    typer.Option(
+        help="A condition of the scenario: monitored | unmonitored, or one of its conditions tables."
+    ),
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from afgap.errors import InputError
 from afgap.jobs.validate_judge import read_report
+from afgap.records import TWO_CONDITION, Design
 from afgap.settings import check_seed
 from afgap.stats.analysis import Comparison, ModelData, Observation, Settings, analyse
 from afgap.stats.misclassification import ClassifierAccuracy, CorrectedGap, corrected_gap
@@ -89,7 +90,7 @@ def group_outcomes(rows: Sequence[StoredOutcome], scenarios: Sequence[str] = ())
     versions = scenario_versions(selected)
     cells: dict[tuple[str, str], dict[tuple[str, str, int], StoredOutcome]] = defaultdict(dict)
     for row in selected:
-        cells[(row.model, row_scenario(row, versions))][(row.query_id, row.condition.value, row.sample)] = row
+        cells[(row.model, row_scenario(row, versions))][(row.query_id, row.condition, row.sample)] = row
     return [
         ModelData(
             model=model,
@@ -102,6 +103,21 @@ def group_outcomes(rows: Sequence[StoredOutcome], scenarios: Sequence[str] = ())
         )
         for (model, name), by_cell in sorted(cells.items())
     ]
+
+
+def check_two_condition(rows: Sequence[StoredOutcome], designs: Mapping[str, Design]) -> None:
+    """InputError naming the first scenario whose responses use conditions beyond the classic two."""
+    classic = set(TWO_CONDITION.conditions)
+    for row in rows:
+        if row.condition not in classic:
+            design = designs.get(row.scenario_hash)
+            found = {r.condition for r in rows if r.scenario_hash == row.scenario_hash}
+            names = design.conditions if design else sorted(found)
+            raise InputError(
+                f"scenario {row.scenario} has conditions {', '.join(names)}: compare measures the "
+                f"monitored-versus-unmonitored gap only; compare other designs with "
+                f"`afgap export` and your own analysis"
+            )
 
 
 def version_notes(rows: Sequence[StoredOutcome]) -> list[str]:
@@ -151,11 +167,13 @@ def compare_run(
     with open_store(db, readonly=True) as store:
         rows = store.outcomes(chosen, classifier)
         known = store.models()
+        designs = store.read_designs()
     if not known:
         raise InputError(f"the store {db} holds no responses yet (run `afgap collect` or `afgap import`)")
     missing = [m for m in chosen or [] if m not in known]
     if missing:
         raise InputError(f"model {missing[0]!r} is not in the store; it holds: {', '.join(known)}")
+    check_two_condition(select_rows(rows, scenarios), designs)
     data = group_outcomes(rows, scenarios)
     notes = version_notes(select_rows(rows, scenarios))
     pooled = pool_scenarios(data) if pool else []

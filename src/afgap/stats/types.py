@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from afgap.errors import InputError
-from afgap.records import Condition, Outcome
+from afgap.records import Outcome
 from afgap.settings import DEFAULT_ALPHA, DEFAULT_CORRECTION
 from afgap.stats.simultaneous import NO_FAMILY, Family
 
@@ -23,7 +23,7 @@ class Observation:
     """One response: which query, under which condition, which sample, and what it amounted to."""
 
     query_id: str
-    condition: Condition
+    condition: str
     sample: int
     outcome: Outcome
     af_reasoning: bool | None = None
