@@ -8,11 +8,12 @@ built from values afgap has already checked, at a fifth of the cost, which a 10,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The largest sample index an imported record may carry: far past any real run, well inside SQLite's integers.
 MAX_SAMPLE_INDEX = 1_000_000
@@ -164,7 +165,7 @@ class InterchangeRecord(Frozen):
 
     model: str = Field(min_length=1)
     scenario: str = Field(min_length=1)
-    condition: Condition
+    condition: str = Field(description="Any design's condition name (CONDITION_NAME), e.g. monitored.")
     query_id: str = Field(min_length=1)
     # Bounded so a stray huge index is a message naming its line, not an overflow in the store.
     sample: int = Field(default=0, ge=0, le=MAX_SAMPLE_INDEX)
@@ -173,6 +174,13 @@ class InterchangeRecord(Frozen):
     outcome: Outcome | None = None
     af_reasoning: bool | None = None
     simulated: bool = False
+
+    @field_validator("condition")
+    @classmethod
+    def _condition_name(cls, value: str) -> str:
+        if not re.fullmatch(CONDITION_NAME, value):
+            raise ValueError("not a condition name (lower-case letters, digits, '.', '_', '-'; at most 40)")
+        return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,7 +191,7 @@ class CallPlan:
     scenario: str
     scenario_hash: str
     query_id: str
-    condition: Condition
+    condition: str  # one of the scenario design's conditions
     sample: int
     messages: tuple[Message, ...]
     sampling: Sampling

@@ -90,7 +90,7 @@ CASES: list[tuple[list[str], str]] = [
     ),
     (
         ["scenarios", "show", "helpful-only", "--condition", "free"],
-        "--condition must be monitored or unmonitored, got 'free'",
+        "scenario 'helpful-only' has no condition 'free' (its conditions: monitored, unmonitored)",
     ),
 ]
 

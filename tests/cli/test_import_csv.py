@@ -47,7 +47,11 @@ def test_header_named_like_the_fields_needs_no_map(cli: Any, tmp_path: Path, db:
         (("--map", "condition=tier,outcome=lbl"), GOOD, "--map outcome=lbl: "),
         (("--map", "colour=tier"), GOOD, "unknown field 'colour'"),
         (("--map", "condition"), GOOD, "expected FIELD=COLUMN"),
-        (("--map", MAP), [*GOOD, "lab/m,helpful-only,paid,q3,comply,\n"], "sheet.csv:6: field 'condition'"),
+        (
+            ("--map", MAP),
+            [*GOOD, "lab/m,helpful-only,Paid Tier,q3,comply,\n"],
+            "sheet.csv:6: field 'condition'",
+        ),
         (("--map", MAP), [*GOOD, "lab/m,helpful-only,monitored,q3,maybe,\n"], "sheet.csv:6: field 'outcome'"),
         (("--map", MAP), [*GOOD, GOOD[0]], "sheet.csv:6: duplicates line 2"),
     ],

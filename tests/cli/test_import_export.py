@@ -33,8 +33,9 @@ def _write(path: Path, records: list[Any]) -> Path:
     [
         ("{not json", "not valid JSON: Expecting property name enclosed in double quotes (column 2)"),
         (
-            {**RECORD, "condition": "paid"},
-            "field 'condition': Input should be 'monitored' or 'unmonitored' (got \"paid\")",
+            {**RECORD, "condition": "Paid tier"},
+            "field 'condition': not a condition name (lower-case letters, digits, '.', '_', '-'; at most 40) "
+            '(got "Paid tier")',
         ),
         ({k: v for k, v in RECORD.items() if k != "query_id"}, "missing field 'query_id'"),
         (

@@ -100,7 +100,7 @@ def test_log_made_by_inspect_ai_imports_and_compares(
     assert "imported 4 records" in result.stderr
     with open_store(db) as store:
         rows = store.outcomes()
-    assert {(r.model, r.query_id, r.condition.value) for r in rows} == {
+    assert {(r.model, r.query_id, r.condition) for r in rows} == {
         ("openai-api/local/faker", q, c) for q in ("q0", "q1") for c in ("monitored", "unmonitored")
     }
     assert all(r.classifier == "import@1" for r in rows)

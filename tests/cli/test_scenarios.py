@@ -48,7 +48,11 @@ def test_show_looks_queries_up_in_a_file(cli: Any) -> None:
 
 def test_show_refuses_bad_values(cli: Any) -> None:
     for args, needle in [
-        (["--condition", "watched"], "--condition must be monitored or unmonitored, got 'watched'"),
+        (["--condition", "watched"], "scenario 'helpful-only' has no condition 'watched' (its conditions: "),
+        (
+            ["--condition", "Watched!"],
+            "--condition must be a condition name such as monitored or unmonitored",
+        ),
         (["--query", "nope"], "unknown query id 'nope' in builtin"),
         (["--wire", "grpc"], "--wire must be one of openai, anthropic, completions, got 'grpc'"),
     ]:

@@ -59,7 +59,7 @@ def plan_for(ask: Ask, spec: ModelSpec, retry: int = 0, bad_reply: str = "") -> 
         scenario=f"judge:{version}",
         scenario_hash=version,
         query_id=str(ask.item),
-        condition=Condition.MONITORED,
+        condition=Condition.MONITORED.value,
         sample=ask.vote,
         messages=messages,
         sampling=sampling,

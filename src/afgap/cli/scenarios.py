@@ -21,7 +21,12 @@ QueriesOption = Annotated[
 WireOption = Annotated[
     str, typer.Option(help="Wire format whose prefill to show: openai | anthropic | completions.")
 ]
-ConditionOption = Annotated[str, typer.Option(help="monitored | unmonitored")]
+ConditionOption = Annotated[
+    str,
+    typer.Option(
+        help="A condition of the scenario: monitored | unmonitored, or one of its conditions tables."
+    ),
+]
 
 
 @scenarios_app.command("list")
@@ -49,7 +54,9 @@ def scenarios_show(
 
 @scenarios_app.command("diff")
 def scenarios_diff(
-    a: Annotated[str, typer.Argument(help="Scenario name or path, optionally NAME:monitored|unmonitored.")],
+    a: Annotated[
+        str, typer.Argument(help="Scenario name or path, optionally NAME:CONDITION (e.g. :unmonitored).")
+    ],
     b: Annotated[str, typer.Argument(help="The scenario to compare with, same form.")],
     condition: ConditionOption = SHOW_CONDITION,
     query: QueryOption = None,

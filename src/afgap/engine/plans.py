@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from afgap.records import CallPlan, Condition, Message, ModelSpec, Query, Sampling
+from afgap.records import CallPlan, Message, ModelSpec, Query, Sampling
 from afgap.scenarios import Scenario, prefill_for, render, scenario_hash
 
 # The simulator listens on a fresh port each run; its address must not change the cache key.
@@ -48,7 +48,7 @@ def plan_calls(
 ) -> Iterator[PlannedCall]:
     """Every cell, model-major, interleaving conditions so a partial run stays balanced."""
     s_hash = scenario_hash(scenario)
-    conditions = (Condition.MONITORED, Condition.UNMONITORED)
+    conditions = scenario.design.conditions
     rendered = {(q.id, c): render(scenario, c, q) for q in queries for c in conditions}
     for spec in specs:
         # Anthropic refuses a prefilled reply when extended thinking is on, so none is planned then.
@@ -78,12 +78,12 @@ def plan_calls(
 
 def _hashers(
     spec: ModelSpec,
-    rendered: Mapping[tuple[str, Condition], tuple[Message, ...]],
+    rendered: Mapping[tuple[str, str], tuple[Message, ...]],
     prefill: str | None,
     max_turns: int,
     sampling: Sampling,
     document: str | None = None,
-) -> dict[tuple[str, Condition], _Hasher]:
+) -> dict[tuple[str, str], _Hasher]:
     """One hasher per (query, condition) for `spec`."""
     # Chat plans hash exactly as before; a completions plan adds its wire and framing, so the same model
     # through both endpoints (or two framings) are different cells.

@@ -22,7 +22,7 @@ from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
-from afgap.scenarios import load_scenario
+from afgap.scenarios import load_scenario, scenario_hash
 from afgap.settings import (
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_QUERIES,
@@ -190,6 +190,8 @@ def collect(
         if req.dry_run or not todo:
             estimate = estimate_plans([p.plan for p in todo], prices)
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
+        # Before any response: a response's scenario version always has its design stored beside it.
+        store.write_designs((scenario_hash(s), s.name, s.design) for s in scenarios)
         run_id = store.start_run(req.command, _settings(req))
         try:
             share = claims.claim(store, run_id, [p.plan.request_hash for p in todo])

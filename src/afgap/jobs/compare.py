@@ -99,7 +99,7 @@ def group_outcomes(rows: Sequence[StoredOutcome], scenarios: Sequence[str] = ())
     versions = scenario_versions(selected)
     cells: dict[tuple[str, str], dict[tuple[str, str, int], StoredOutcome]] = defaultdict(dict)
     for row in selected:
-        cells[(row.model, row_scenario(row, versions))][(row.query_id, str(row.condition), row.sample)] = row
+        cells[(row.model, row_scenario(row, versions))][(row.query_id, row.condition, row.sample)] = row
     return [
         ModelData(
             model=model,
@@ -167,6 +167,7 @@ def compare_run(
     with open_store(db, readonly=True) as store:
         rows = store.outcomes(chosen, classifier)
         known = store.models()
+        stored = store.read_designs()
     if not known:
         raise InputError(f"the store {db} holds no responses yet (run `afgap collect` or `afgap import`)")
     missing = [m for m in chosen or [] if m not in known]
@@ -174,6 +175,7 @@ def compare_run(
         raise InputError(f"model {missing[0]!r} is not in the store; it holds: {', '.join(known)}")
     data = group_outcomes(rows, scenarios)
     notes = version_notes(select_rows(rows, scenarios))
+    designs = {**designs_by_label(select_rows(rows, scenarios), stored), **(designs or {})}
     chosen_designs = {d.scenario: design_for(d, designs or {}, reference, tuple(levels)) for d in data}
     if any(not design.is_two_condition for design in chosen_designs.values()):
         if pool or accuracy:
@@ -195,6 +197,16 @@ def compare_run(
     return ComparisonRun(comparison, tuple(notes), dict(used.most_common()), corrected)
 
 
+def designs_by_label(rows: Sequence[StoredOutcome], by_hash: Mapping[str, Design]) -> dict[str, Design]:
+    """The stored design of each scenario row label (`name`, or `name@version` for an edited scenario)."""
+    versions = scenario_versions(rows)
+    return {
+        row_scenario(row, versions): by_hash[row.scenario_hash]
+        for row in rows
+        if row.scenario_hash in by_hash
+    }
+
+
 def parse_levels(value: str | None) -> tuple[str, ...]:
     """`--levels a,b,c`: condition names, lowest first; one-line error for an empty or malformed name."""
     if value is None:
@@ -212,7 +224,7 @@ def design_for(
     """The design of one (model, scenario) row: stored, overridden by --reference/--levels, or classic."""
     name = data.scenario.split("@", 1)[0]
     observed = tuple(dict.fromkeys(sorted(o.condition for o in data.observations)))
-    base = designs.get(name)
+    base = designs.get(data.scenario, designs.get(name))
     if base is None and reference is None and not levels:
         if set(observed) <= set(TWO_CONDITION.conditions):
             return TWO_CONDITION

@@ -103,7 +103,7 @@ def _record(
     raw = {
         "model": model,
         "scenario": scenario,
-        "condition": _condition(metadata, where, condition_field),
+        "condition": _condition(metadata, where, condition_field).value,
         "query_id": str(metadata.get("query_id", sample.id)),
         "sample": max(0, int(sample.epoch) - 1),
         "query": sample.input if isinstance(sample.input, str) else None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from afgap.errors import InputError
 from afgap.jobs.queries import find_query, list_queries
-from afgap.records import Condition, Query
+from afgap.records import CONDITION_NAME, Query
 from afgap.scenarios import builtin_scenario_names, load_scenario, scenario_hash
 from afgap.scenarios.view import check_wire, diff_scenarios, rendered_text
 
@@ -27,11 +29,13 @@ def diff(a: str, b: str, condition: str, source: str, query_id: str | None, wire
     return diff_scenarios(a, b, _query(source, query_id), parse_condition(condition), check_wire(wire))
 
 
-def parse_condition(value: str) -> Condition:
-    """monitored | unmonitored, or an InputError naming the flag."""
-    if value not in ("monitored", "unmonitored"):
-        raise InputError(f"--condition must be monitored or unmonitored, got {value!r}")
-    return Condition(value)
+def parse_condition(value: str) -> str:
+    """A condition name (whether the scenario has it is checked when rendering), or an InputError."""
+    if not re.fullmatch(CONDITION_NAME, value):
+        raise InputError(
+            f"--condition must be a condition name such as monitored or unmonitored, got {value!r}"
+        )
+    return value
 
 
 def _query(source: str, query_id: str | None) -> Query:

@@ -14,7 +14,7 @@ from importlib.resources import files
 from typing import Protocol
 
 from afgap import __version__
-from afgap.records import Condition, Outcome
+from afgap.records import Outcome
 from afgap.report.formats import fmt_p, interval, pp, settings_dict, simultaneous_header, simultaneous_legend
 from afgap.report.plots import af_plot, forest_plot, outcome_bars
 from afgap.report.safe import xml_text as escape
@@ -55,7 +55,7 @@ class Example(Protocol):
     @property
     def scenario(self) -> str: ...
     @property
-    def condition(self) -> Condition: ...
+    def condition(self) -> str: ...
     @property
     def query_id(self) -> str: ...
     @property
@@ -247,6 +247,6 @@ def _example(ex: Example) -> str:
     af = {True: ", AF reasoning", False: "", None: ""}[ex.af_reasoning]
     query = f"<div class='meta'>query: {escape(ex.query)}</div>" if ex.query else ""
     return (
-        f'<div class="example"><div class="meta">{escape(ex.condition.value)} · query '
+        f'<div class="example"><div class="meta">{escape(ex.condition)} · query '
         f'{escape(ex.query_id)}{af}</div>{query}<pre class="response">{escape(text)}</pre></div>'
     )

@@ -15,13 +15,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from afgap.errors import ScenarioError
-from afgap.records import Condition, Frozen, Message, Query
+from afgap.records import Design, Frozen, Message, Query
+from afgap.scenarios.design import ConditionSpec, DesignError, design_of, design_problem, legacy_signal
 
 __all__ = [
     "CONTINUATION",
+    "DESIGN_FIELDS",
     "HASHED_FIELDS",
     "HASHED_WHEN_SET",
     "Scenario",
@@ -55,10 +57,12 @@ HASHED_FIELDS = (
 )
 # Fields added later: hashed only when they differ from their default, so older scenarios keep their hash.
 HASHED_WHEN_SET: dict[str, object] = {"document": "transcript"}
+# Hashed only when a scenario declares [conditions] tables, so a legacy scenario keeps its hash.
+DESIGN_FIELDS = ("conditions", "reference", "levels")
 
 
 class Scenario(Frozen):
-    """One framing set-up: what is sent, and how the two conditions are signalled."""
+    """One framing set-up: what is sent, and how each condition is signalled."""
 
     # strict: a TOML `scratchpad = "yes"` is an error, not a silent coercion
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -66,9 +70,15 @@ class Scenario(Frozen):
     name: str = Field(description="Short identifier, e.g. helpful-only.")
     description: str = Field(description="What the scenario tests.")
     system_prompt: str = Field(description="The system message; empty sends no system message.")
-    user_template: str = Field(description="User turn; must contain {condition_signal} and {query}.")
-    monitored_signal: str = Field(description="Replaces {condition_signal} in the monitored condition.")
-    unmonitored_signal: str = Field(description="Replaces {condition_signal} in the unmonitored condition.")
+    user_template: str = Field(
+        description="User turn; must contain {query} and, to use signals, {condition_signal}."
+    )
+    monitored_signal: str | None = Field(
+        default=None, description="Replaces {condition_signal} in the monitored condition (classic design)."
+    )
+    unmonitored_signal: str | None = Field(
+        default=None, description="Replaces {condition_signal} in the unmonitored condition (classic design)."
+    )
     suffix: str = Field(default="", description="Appended to the query text where {query} stands.")
     prefill: dict[str, str] = Field(
         default_factory=dict, description="Assistant-turn prefill per wire format, e.g. anthropic = '<'."
@@ -79,6 +89,13 @@ class Scenario(Frozen):
     )
     document: Literal["transcript", "human-assistant"] = Field(
         default="transcript", description="How a base model on a completions endpoint sees the conversation."
+    )
+    conditions: dict[str, ConditionSpec] = Field(
+        default_factory=dict, description="[conditions.NAME] tables, in declared order; replace the signals."
+    )
+    reference: str | None = Field(default=None, description="The condition the others are compared with.")
+    levels: list[str] = Field(
+        default_factory=list, description="Conditions forming an ordered factor, lowest first."
     )
     notes: str = ""
     citation: str = ""
@@ -98,11 +115,10 @@ class Scenario(Frozen):
 
     @field_validator("user_template")
     @classmethod
-    def _template_has_placeholders(cls, value: str) -> str:
-        found = set(_PLACEHOLDER.findall(value))
-        for needed in ("condition_signal", "query"):
-            if needed not in found:
-                raise ValueError(f"must contain {{{needed}}}")
+    def _template_has_query(cls, value: str) -> str:
+        # {condition_signal} is the design's business: a design without signals may not need it
+        if "{query}" not in value:
+            raise ValueError("must contain {query}")
         return value
 
     @field_validator("monitored_signal", "unmonitored_signal")
@@ -114,6 +130,19 @@ class Scenario(Frozen):
         if info.field_name == "unmonitored_signal" and value == info.data.get("monitored_signal"):
             raise ValueError("must differ from monitored_signal")
         return value
+
+    @model_validator(mode="after")
+    def _design_holds(self) -> Scenario:
+        legacy = {"monitored_signal": self.monitored_signal, "unmonitored_signal": self.unmonitored_signal}
+        problem = design_problem(self.conditions, self.reference, self.levels, legacy, self.user_template)
+        if problem is not None:
+            raise problem
+        return self
+
+    @property
+    def design(self) -> Design:
+        """The conditions each query is asked under, the reference, and the ordered levels."""
+        return design_of(self.conditions, self.reference, self.levels)
 
     @field_validator("prefill")
     @classmethod
@@ -128,21 +157,37 @@ class Scenario(Frozen):
 def scenario_hash(s: Scenario) -> str:
     """Sha256 hex of everything in the scenario that changes what is sent."""
     content: dict[str, object] = {field: getattr(s, field) for field in HASHED_FIELDS}
+    if s.conditions:
+        # a list of pairs, not a mapping: the declared order of the conditions is part of the design
+        content["conditions"] = [[name, spec.model_dump()] for name, spec in s.conditions.items()]
+        content |= {"reference": s.reference, "levels": s.levels}
     content |= {"format": _HASH_FORMAT, "continuation": CONTINUATION}
     content |= {f: getattr(s, f) for f, default in HASHED_WHEN_SET.items() if getattr(s, f) != default}
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def render(s: Scenario, condition: Condition, query: Query) -> tuple[Message, ...]:
-    """The system and user messages for one query under one condition."""
-    condition = Condition(condition)
-    signal = s.monitored_signal if condition is Condition.MONITORED else s.unmonitored_signal
+def render(s: Scenario, condition: str, query: Query) -> tuple[Message, ...]:
+    """The system and user messages for one query under one condition (one of `s.design.conditions`)."""
+    signal = condition_signal(s, condition)
     values = {"condition_signal": signal, "query": _with_suffix(query.text, s.suffix)}
     # one pass, so a query that happens to contain "{query}" is never substituted again
     user = _PLACEHOLDER.sub(lambda m: values[m.group(1)], s.user_template)
     system = (Message(role="system", content=s.system_prompt),) if s.system_prompt else ()
     return (*system, Message(role="user", content=user))
+
+
+def condition_signal(s: Scenario, condition: str) -> str:
+    """What `{condition_signal}` becomes under `condition`; ScenarioError for a condition s does not have."""
+    if s.conditions:
+        spec = s.conditions.get(condition)
+        signal = None if spec is None else spec.signal
+    else:
+        signal = legacy_signal(condition, s.monitored_signal, s.unmonitored_signal)
+    if signal is None:
+        known = ", ".join(s.design.conditions)
+        raise ScenarioError(f"scenario {s.name!r} has no condition {condition!r} (its conditions: {known})")
+    return signal
 
 
 def prefill_for(s: Scenario, wire: str) -> str | None:
@@ -203,9 +248,26 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(_toml_message(exc, source)) from None
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_validation_message(exc, text, source)) from None
+    twin = _identical_conditions(scenario)
+    if twin is not None:
+        loc, msg = ["conditions", twin[1]], f"sends exactly what condition {twin[0]!r} sends"
+        raise ScenarioError(_located(text, source, loc, f"conditions.{twin[1]}: {msg}"))
+    return scenario
+
+
+def _identical_conditions(s: Scenario) -> tuple[str, str] | None:
+    """Two conditions whose prompts are identical: they would measure nothing (and share request hashes)."""
+    probe = Query(id="probe", text="probe")
+    seen: dict[tuple[Message, ...], str] = {}
+    for condition in s.design.conditions:
+        messages = render(s, condition, probe)
+        if messages in seen:
+            return seen[messages], condition
+        seen[messages] = condition
+    return None
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError, source: str) -> str:
@@ -221,24 +283,35 @@ def _validation_message(exc: ValidationError, text: str, source: str) -> str:
     errors = exc.errors()
     first = errors[0]
     loc = [str(part) for part in first["loc"]]
+    cause = first.get("ctx", {}).get("error")
+    missing = first["type"] == "missing"
+    if isinstance(cause, DesignError):
+        loc, missing = list(cause.loc), cause.missing
     key = ".".join(loc) or "scenario"
     if first["type"] == "extra_forbidden":
         close = difflib.get_close_matches(loc[-1], Scenario.model_fields, n=1)
         msg = f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-    elif first["type"] == "missing":
+    elif missing:
         msg = f"missing required key {key!r}"
     else:
         msg = f"{key}: " + first["msg"].removeprefix("Value error, ")
-    line = _line_of(text, loc)
-    where = f"{source}:{line}" if line else source
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {msg}{more}"
+    return _located(text, source, loc, msg + more)
+
+
+def _located(text: str, source: str, loc: list[str], msg: str) -> str:
+    line = _line_of(text, loc)
+    return f"{source}:{line}: {msg}" if line else f"{source}: {msg}"
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:
     """The line where a key is set, best effort (tomllib keeps no positions)."""
     if not loc:
         return None
+    lines = text.splitlines()
+    nested = _line_in_table(lines, loc) if len(loc) > 1 else None
+    if nested:
+        return nested
     key = re.escape(loc[-1])
     patterns = [rf"[\"']?{key}[\"']?\s*="]
     if len(loc) > 1:
@@ -246,9 +319,28 @@ def _line_of(text: str, loc: list[str]) -> int | None:
         patterns += [rf"{table}\s*=", rf"\[\s*{table}\s*\]"]
     else:
         patterns.append(rf"\[\s*{key}\s*\]")
-    lines = text.splitlines()
     for pattern in patterns:
         for number, line in enumerate(lines, 1):
             if re.match(pattern, line.strip()):
                 return number
+    return None
+
+
+def _line_in_table(lines: list[str], loc: list[str]) -> int | None:
+    """A nested key's line: its own [a.b] header, or its `key =` inside the closest enclosing table."""
+    for depth in range(len(loc), 1, -1):
+        header = re.compile(rf"\[\s*{re.escape('.'.join(loc[:depth]))}\s*\]")
+        start = next((n for n, line in enumerate(lines, 1) if header.fullmatch(line.strip())), None)
+        if start is None:
+            continue
+        if depth == len(loc):
+            return start
+        key = re.compile(rf"[\"']?{re.escape(loc[depth])}[\"']?\s*=")
+        for number in range(start + 1, len(lines) + 1):
+            line = lines[number - 1].strip()
+            if line.startswith("["):
+                break
+            if key.match(line):
+                return number
+        return start
     return None

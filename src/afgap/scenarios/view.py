@@ -7,15 +7,19 @@ byte for byte what `show` prints.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from afgap.errors import InputError
-from afgap.records import Condition, Query
+from afgap.records import CONDITION_NAME, Condition, Query
 from afgap.scenarios import (
+    DESIGN_FIELDS,
     HASHED_FIELDS,
     HASHED_WHEN_SET,
     WIRES,
     Scenario,
+    builtin_scenario_names,
     load_scenario,
     prefill_for,
     render,
@@ -24,15 +28,16 @@ from afgap.scenarios import (
 
 __all__ = ["ScenarioRef", "check_wire", "diff_scenarios", "field_text", "parse_ref", "rendered_text"]
 
-ScenarioRef = tuple[str, Condition | None]
+ScenarioRef = tuple[str, str | None]
 """A scenario name or path, and the condition named after it (`helpful-only:unmonitored`), if any."""
 
 
 def parse_ref(spec: str) -> ScenarioRef:
-    """Split an optional `:monitored` / `:unmonitored` suffix off a scenario name or path."""
+    """Split an optional `:CONDITION` suffix off a scenario name or path (rendering checks the name)."""
     name, sep, tail = spec.rpartition(":")
-    if sep and tail in (c.value for c in Condition):
-        return name, Condition(tail)
+    whole_exists = spec in builtin_scenario_names() or Path(spec).is_file()
+    if sep and name and not whole_exists and re.fullmatch(CONDITION_NAME, tail):
+        return name, tail
     return spec, None
 
 
@@ -43,7 +48,7 @@ def check_wire(wire: str) -> str:
     return wire
 
 
-def rendered_text(scenario: Scenario, condition: Condition, query: Query, wire: str) -> str:
+def rendered_text(scenario: Scenario, condition: str, query: Query, wire: str) -> str:
     """The messages one call sends, each under a `=== role ===` header, prefill last."""
     parts = [f"=== {m.role} ===\n{m.content}\n" for m in render(scenario, condition, query)]
     prefill = prefill_for(scenario, check_wire(wire))
@@ -56,8 +61,10 @@ def field_text(scenario: Scenario) -> str:
     """Every field, one `[key]` block each, with a marker on those that change what is sent."""
     lines: list[str] = []
     for key in Scenario.model_fields:
+        if key in DESIGN_FIELDS and not scenario.conditions:
+            continue  # the classic design says it all in its two signals
         value = getattr(scenario, key)
-        sent = " (sent)" if key in HASHED_FIELDS or key in HASHED_WHEN_SET else ""
+        sent = " (sent)" if key in HASHED_FIELDS or key in HASHED_WHEN_SET or key in DESIGN_FIELDS else ""
         if isinstance(value, dict):
             value = "\n".join(f"{k} = {v!r}" for k, v in value.items()) or "(none)"
         lines += [f"[{key}]{sent}", *str(value).splitlines(), ""]
@@ -65,7 +72,7 @@ def field_text(scenario: Scenario) -> str:
 
 
 def diff_scenarios(
-    a: str, b: str, query: Query, condition: Condition = Condition.MONITORED, wire: str = "anthropic"
+    a: str, b: str, query: Query, condition: str = Condition.MONITORED.value, wire: str = "anthropic"
 ) -> str:
     """Unified diffs of two scenarios' fields and rendered messages; empty when nothing differs."""
     (name_a, cond_a), (name_b, cond_b) = parse_ref(a), parse_ref(b)
@@ -76,8 +83,8 @@ def diff_scenarios(
     sent = _unified(
         rendered_text(sa, cond_a, query, wire),
         rendered_text(sb, cond_b, query, wire),
-        f"{label_a} messages ({cond_a.value}, query {query.id})",
-        f"{label_b} messages ({cond_b.value}, query {query.id})",
+        f"{label_a} messages ({cond_a}, query {query.id})",
+        f"{label_b} messages ({cond_b}, query {query.id})",
     )
     return "".join(fields) + "".join(sent)
 

@@ -26,7 +26,7 @@ UNSCORED = slice(3, 6)
 AF_LABELLED, AF_TRUE, COMPLY_LABELLED, COMPLY_AF = 6, 7, 8, 9
 _COLUMNS = 10
 # Lookups by enum member; a StrEnum hashes like its value, so plain strings work too.
-_SIDE: dict[str, int] = {c: i for i, c in enumerate(CONDITIONS)}
+_SIDE: dict[str, int] = {str(c): i for i, c in enumerate(CONDITIONS)}
 _COLUMN = {o: j for j, o in enumerate(OUTCOMES)}
 # Extra columns an AF label adds, by (label, is comply).
 _AF_COLUMNS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from afgap.errors import StoreError
 from afgap.store.busy import Patience, begin_immediate
 
 # Never edit a shipped migration: append a new one. tests/store pins the resulting schema.
@@ -112,6 +113,56 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX claims_run ON claims(run_id);
     """,
+    # 5: designs beyond two framings. `responses` is rebuilt without its CHECK on the two classic condition
+    # names (SQLite cannot drop a CHECK; writes check names instead), every column, row, id and other
+    # constraint kept; foreign keys are off meanwhile (see migrate) so no label or judge call cascades
+    # away. `designs` keeps each collected scenario version's conditions, reference and levels.
+    """
+    CREATE TABLE responses_new (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        source TEXT NOT NULL,
+        request_hash TEXT NOT NULL UNIQUE,
+        model TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        scenario TEXT NOT NULL,
+        scenario_hash TEXT NOT NULL,
+        query_id TEXT NOT NULL,
+        query_text TEXT,
+        condition TEXT NOT NULL,
+        sample INTEGER NOT NULL,
+        messages TEXT,
+        sampling TEXT,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'unavailable')),
+        text TEXT,
+        reasoning TEXT,
+        provider_model TEXT,
+        finish_reason TEXT,
+        tokens_in INTEGER,
+        tokens_out INTEGER,
+        cost_usd REAL,
+        latency_s REAL,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        turns INTEGER NOT NULL DEFAULT 1,
+        api_refusal INTEGER NOT NULL DEFAULT 0,
+        simulated INTEGER NOT NULL DEFAULT 0,
+        error_class TEXT,
+        error_message TEXT,
+        created_at TEXT NOT NULL,
+        prompt_id INTEGER REFERENCES prompts(id)
+    );
+    INSERT INTO responses_new SELECT * FROM responses;
+    DROP TABLE responses;
+    ALTER TABLE responses_new RENAME TO responses;
+    CREATE INDEX responses_cell ON responses(model, scenario, scenario_hash, query_id, condition, sample);
+    CREATE TABLE designs (
+        scenario_hash TEXT PRIMARY KEY,
+        scenario TEXT NOT NULL,
+        conditions TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        levels TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -120,16 +171,37 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def migrate(conn: sqlite3.Connection, path: Path, patience: Patience) -> None:
     """Apply every migration newer than the file's user_version, each atomically."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
-    for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-        # executescript would COMMIT implicitly; run statements one by one inside our own transaction.
-        begin_immediate(conn, path, patience)
-        try:
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled back already (disk full)
-                conn.execute("ROLLBACK")
-            raise
+    if current >= len(MIGRATIONS):
+        return
+    # A rebuilt table is dropped and replaced: with foreign keys on, the drop would cascade to its labels.
+    # The pragma is a no-op inside a transaction, so it is switched around them; each migration checks the
+    # keys itself before it commits.
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            _apply(conn, path, patience, version, script)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+
+
+def _apply(conn: sqlite3.Connection, path: Path, patience: Patience, version: int, script: str) -> None:
+    """One migration and its user_version bump, atomically; refused if it would leave a dangling key."""
+    # executescript would COMMIT implicitly; run statements one by one inside our own transaction.
+    begin_immediate(conn, path, patience)
+    try:
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        dangling = conn.execute("PRAGMA foreign_key_check").fetchone()
+        if dangling is not None:
+            raise StoreError(
+                f"{path}: upgrading to schema {version} would leave a row of {dangling[0]} pointing at a "
+                f"missing {dangling[2]} row; the store is left as it was"
+            )
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back already (disk full)
+            conn.execute("ROLLBACK")
+        raise

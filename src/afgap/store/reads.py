@@ -11,7 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from afgap.records import Condition, InterchangeRecord, Outcome
+from afgap.records import Design, InterchangeRecord, Outcome
+from afgap.store.rows import DesignRow, stored_design
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class StoredOutcome:
     scenario: str
     scenario_hash: str
     query_id: str
-    condition: Condition
+    condition: str
     sample: int
     outcome: Outcome
     af_reasoning: bool | None
@@ -36,7 +37,7 @@ class StoredExample:
 
     model: str
     scenario: str
-    condition: Condition
+    condition: str
     query_id: str
     query: str | None
     text: str
@@ -154,8 +155,7 @@ class Reads:
                   WHERE k <= ? ORDER BY model, scenario, outcome, k"""
         rows = self.conn.execute(sql, [*params, *(models or []), per_outcome])
         return [
-            StoredExample(m, sc, Condition(c), q, qt, t, Outcome(o), _bool(af))
-            for m, sc, c, q, qt, t, o, af in rows
+            StoredExample(m, sc, c, q, qt, t, Outcome(o), _bool(af)) for m, sc, c, q, qt, t, o, af in rows
         ]
 
     def models(self) -> list[str]:
@@ -176,6 +176,14 @@ class Reads:
                    (SELECT COUNT(*) FROM responses WHERE run_id = r.id)
                  FROM runs r ORDER BY r.id"""
         return [tuple(row) for row in self.conn.execute(sql)]
+
+    def read_designs(self) -> dict[str, Design]:
+        """The design of every collected scenario version, by scenario hash (imports have none)."""
+        found = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'designs'")
+        if found.fetchone() is None:
+            return {}  # an older, read-only store: only the classic design could be stored in it
+        sql = "SELECT scenario_hash, scenario, conditions, reference, levels FROM designs"
+        return {row[0]: stored_design(DesignRow(*row)) for row in self.conn.execute(sql)}
 
     def export_records(self) -> Iterator[InterchangeRecord]:
         """Every response as an interchange record, with its preferred label, in cell order (the index's).
@@ -220,7 +228,7 @@ def _stored_outcome(row: tuple[Any, ...]) -> StoredOutcome:
         scenario=scenario,
         scenario_hash=scenario_hash,
         query_id=query_id,
-        condition=Condition(condition),
+        condition=condition,
         sample=sample,
         outcome=_resolved(status, outcome),
         af_reasoning=_bool(af),
@@ -234,7 +242,7 @@ def _interchange_record(row: tuple[Any, ...]) -> InterchangeRecord:
     return InterchangeRecord(
         model=model,
         scenario=scenario,
-        condition=Condition(condition),
+        condition=condition,
         query_id=query_id,
         sample=sample,
         query=query,

@@ -15,11 +15,22 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from afgap.records import CallRecord, InterchangeRecord, Label, Message, Outcome, Sampling
+from afgap.errors import StoreError
+from afgap.records import (
+    CONDITION_NAME,
+    CallRecord,
+    Design,
+    InterchangeRecord,
+    Label,
+    Message,
+    Outcome,
+    Sampling,
+)
 
 
 def timestamp() -> str:
@@ -132,6 +143,16 @@ class CollectorRow(NamedTuple):
     heartbeat_at: str
 
 
+class DesignRow(NamedTuple):
+    """One scenario version's design, in `designs`: conditions and levels as JSON lists, in order."""
+
+    scenario_hash: str
+    scenario: str
+    conditions: str
+    reference: str
+    levels: str
+
+
 class ClaimRow(NamedTuple):
     """One call a running collect will send, in `claims`; deleted when that collect ends."""
 
@@ -148,6 +169,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "judge_calls": JudgeCallRow._fields,
     "collectors": CollectorRow._fields,
     "claims": ClaimRow._fields,
+    "designs": DesignRow._fields,
 }
 
 
@@ -170,7 +192,7 @@ def response_row(record: CallRecord, run_id: int, query_text: str | None, now: s
         scenario=plan.scenario,
         scenario_hash=plan.scenario_hash,
         query_id=plan.query_id,
-        condition=plan.condition.value,
+        condition=plan.condition,
         sample=plan.sample,
         status=record.status,
         created_at=now,
@@ -210,7 +232,7 @@ def imported_row(record: InterchangeRecord, now: str) -> ResponseRow:
         scenario=record.scenario,
         scenario_hash="import:" + record.scenario,
         query_id=record.query_id,
-        condition=record.condition.value,
+        condition=record.condition,
         sample=record.sample,
         status=failed.value if failed else "ok",
         created_at=now,
@@ -218,6 +240,33 @@ def imported_row(record: InterchangeRecord, now: str) -> ResponseRow:
         text=record.response,
         simulated=record.simulated,
     )
+
+
+def design_row(scenario_hash: str, scenario: str, design: Design) -> DesignRow:
+    """A scenario version's design as stored."""
+    check_conditions(design.conditions)
+    return DesignRow(
+        scenario_hash=scenario_hash,
+        scenario=scenario,
+        conditions=json.dumps(list(design.conditions)),
+        reference=design.reference,
+        levels=json.dumps(list(design.levels)),
+    )
+
+
+def stored_design(row: DesignRow) -> Design:
+    """The Design a `designs` row holds."""
+    return Design(tuple(json.loads(row.conditions)), row.reference, tuple(json.loads(row.levels)))
+
+
+_CONDITION = re.compile(CONDITION_NAME)
+
+
+def check_conditions(names: Iterable[str]) -> None:
+    """StoreError unless every name is a condition name: the schema no longer lists the allowed ones."""
+    for name in names:
+        if not (isinstance(name, str) and _CONDITION.fullmatch(name)):
+            raise StoreError(f"not storing condition {name!r}: not a condition name ({CONDITION_NAME})")
 
 
 def label_row(response_id: int, label: Label, now: str, detail: str | None = None) -> LabelRow:
@@ -243,7 +292,7 @@ def run_row(version: str, command: str, settings: Mapping[str, Any]) -> RunRow:
 
 def import_key(record: InterchangeRecord) -> str:
     """The request-hash stand-in for an imported record: its cell, which is unique by definition."""
-    cell = [record.model, record.scenario, record.query_id, record.condition.value, record.sample]
+    cell = [record.model, record.scenario, record.query_id, record.condition, record.sample]
     return "import:" + json.dumps(cell, separators=(",", ":"))
 
 

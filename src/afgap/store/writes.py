@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from afgap import __version__
-from afgap.records import CallRecord, InterchangeRecord, Label
+from afgap.records import CallRecord, Design, InterchangeRecord, Label
 from afgap.store.busy import Patience, begin_immediate, store_failure
 from afgap.store.rows import (
     JudgeCallRow,
     LabelRow,
     PromptRow,
     ResponseRow,
+    check_conditions,
+    design_row,
     imported_row,
     insert_statement,
     label_row,
@@ -36,6 +38,8 @@ _INSERT_RESPONSE = insert_statement("responses")
 _INSERT_IMPORTED = insert_statement("responses", on_conflict="(request_hash) DO NOTHING")
 _INSERT_LABEL = insert_statement("labels", verb="INSERT OR REPLACE")
 _INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
+# A scenario hash covers its design, so a stored design never changes.
+_INSERT_DESIGN = insert_statement("designs", verb="INSERT OR IGNORE")
 
 # A collected call for the store: its row, the JSON of the conversation it sent, and its labels.
 Collected = tuple[ResponseRow, str, Sequence[Label]]
@@ -98,6 +102,7 @@ class Writes:
         """write_calls for rows already built by response_row (the collect writer's child process)."""
         if not items:
             return
+        check_conditions({row.condition for row, _, _ in items})
         now = now or timestamp()
         try:
             with self.transaction():
@@ -127,6 +132,12 @@ class Writes:
             prompt_id = self._prompt_ids[messages] = int(found[0])
         return prompt_id
 
+    def write_designs(self, designs: Iterable[tuple[str, str, Design]]) -> None:
+        """Record each (scenario hash, scenario name, design) collected, once per scenario version."""
+        rows = [design_row(s_hash, name, design) for s_hash, name, design in designs]
+        with self.transaction():
+            self.conn.executemany(_INSERT_DESIGN, rows)
+
     # ---- labels and judges ------------------------------------------------------------------------
     def write_labels(self, items: Sequence[tuple[int, Label]]) -> None:
         """Store labels beside their responses, replacing the same classifier's older verdicts."""
@@ -150,6 +161,7 @@ class Writes:
     def import_records(self, records: Sequence[tuple[InterchangeRecord, Sequence[Label]]]) -> tuple[int, int]:
         """Insert records all-or-nothing; returns (inserted, already present)."""
         inserted = 0
+        check_conditions({record.condition for record, _ in records})
         with self.transaction():
             for record, labels in records:
                 inserted += self._insert_imported(record, labels)
