@@ -56,7 +56,7 @@ def test_schema_is_pinned(db: Path) -> None:
         version = store.conn.execute("PRAGMA user_version").fetchone()[0]
         columns = [row[1] for row in store.conn.execute("PRAGMA table_info(responses)")]
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
-    assert version == SCHEMA_VERSION == 4
+    assert version == SCHEMA_VERSION == 5
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
