@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 SCENARIOS = (
-    "baseline-no-conflict, helpful-only, helpful-only-no-cot, lab-swap, no-rlhf-consequences, "
+    "anti-lab-exfiltration, baseline-no-conflict, helpful-only, helpful-only-no-cot, lab-swap, no-rlhf-consequences, "
     "tier-cue-plan, unmonitored-explicit"
 )
 PREFIXES = "openai, anthropic, openrouter, together, google, vllm, ollama, openai-api/<name>, sim"
