@@ -294,17 +294,14 @@ def _with_prices(req: CollectRequest, prices: PriceTable) -> EngineOptions:
 
 def select_queries(req: CollectRequest, scenario: Scenario | None = None) -> list[Query]:
     """The query set, then a reproducible random subset (--sample-queries), then the first N (--limit)."""
-    queries = load_queries(query_set(req, scenario), column=req.queries_column)
+    # --queries when given; else the scenario's own set (the anti-lab offers, say); else the built-in set
+    own = scenario.queries if scenario is not None else ""
+    queries = load_queries(
+        req.queries if req.queries is not None else own or DEFAULT_QUERIES, req.queries_column
+    )
     if req.sample_queries is not None:
         queries = sample_queries(queries, req.sample_queries, req.query_seed)
     return queries[: req.limit]
-
-
-def query_set(req: CollectRequest, scenario: Scenario | None) -> str:
-    """--queries when given; else the scenario's own set (anti-lab offers, say); else the built-in set."""
-    if req.queries is not None:
-        return req.queries
-    return (scenario.queries if scenario is not None else "") or DEFAULT_QUERIES
 
 
 def _settings(req: CollectRequest) -> dict[str, object]:
