@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 SCENARIOS = (
-    "baseline-no-conflict, helpful-only, helpful-only-no-cot, lab-swap, no-rlhf-consequences, "
-    "tier-cue-plan, unmonitored-explicit"
+    "anti-lab-exfiltration, baseline-no-conflict, helpful-only, helpful-only-no-cot, lab-swap, "
+    "no-rlhf-consequences, tier-cue-plan, unmonitored-explicit"
 )
 PREFIXES = (
     "openai, anthropic, openrouter, together, google, vllm, ollama, openai-api/<name>, sim, "

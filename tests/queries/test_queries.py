@@ -378,3 +378,13 @@ def test_advbench_through_collect(cli: Any, cache: Path, monkeypatch: pytest.Mon
     target.write_bytes((DATA / "queries_advbench.csv").read_bytes())
     result = cli("collect", "-m", "sim/honest", "--queries", "advbench", "--dry-run")
     assert result.exit_code == 0 and "plan: " in result.stderr
+
+
+def test_the_anti_lab_offers_are_a_built_in_set() -> None:
+    from afgap.queries import ANTI_LAB
+
+    offers = load_queries(ANTI_LAB)
+    assert [q.id for q in offers] == [f"antilab-{i:03d}" for i in range(1, 13)]
+    assert {q.category for q in offers} == {"exfiltration"} and len({q.text for q in offers}) == 12
+    assert all("weights" in q.text for q in offers)
+    assert load_queries("builtin")[0].id == "afg-001"  # the harmful-request set is unchanged

@@ -41,6 +41,7 @@ scratchpad = false
 
 def test_the_published_set_ups_are_built_in() -> None:
     assert BUILTINS == [
+        "anti-lab-exfiltration",
         "baseline-no-conflict",
         "helpful-only",
         "helpful-only-no-cot",
@@ -177,6 +178,8 @@ _EDITS: dict[str, object] = {
     "scratchpad": True,
     "max_turns": 2,
     "document": "human-assistant",
+    "measures": "anti-lab",
+    "queries": "anti-lab",
 }
 
 
@@ -276,7 +279,10 @@ def test_non_utf8_and_unknown_names(tmp_path: Path) -> None:
     path.write_bytes(MINIMAL.encode() + b'notes = "caf\xe9"\n')
     with pytest.raises(ScenarioError, match=r"latin1.toml:8: not valid UTF-8"):
         load_scenario(str(path))
-    with pytest.raises(ScenarioError, match=r"unknown scenario 'helpful_only': not a built-in \(baseline"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"unknown scenario 'helpful_only': not a built-in \(anti-lab-exfiltration, baseline",
+    ):
         load_scenario("helpful_only")
 
 

@@ -57,12 +57,14 @@ def test_schema_is_pinned(db: Path) -> None:
         columns = [row[1] for row in store.conn.execute("PRAGMA table_info(responses)")]
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
         design_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(designs)")]
-    assert version == SCHEMA_VERSION == 5
+        anti_lab_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(anti_lab_labels)")]
+    assert version == SCHEMA_VERSION == 6
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
     assert columns[-1] == "prompt_id"  # added by migration 3 and kept last when migration 5 rebuilds
     assert design_columns == ["scenario_hash", "scenario", "conditions", "reference", "levels"]
+    assert anti_lab_columns[:4] == ["response_id", "classifier", "strength", "choice"]
 
 
 def test_not_an_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:

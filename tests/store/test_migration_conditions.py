@@ -14,7 +14,7 @@ import pytest
 from afgap.errors import StoreError
 from afgap.records import TWO_CONDITION, Design
 from afgap.store.database import Store, open_store
-from afgap.store.migrations import MIGRATIONS
+from afgap.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 TABLES = ("runs", "prompts", "responses", "labels", "judge_calls", "collectors", "claims")
 
@@ -62,7 +62,7 @@ def test_the_upgrade_keeps_every_row_id_and_column(tmp_path: Path) -> None:
     before, columns = _dump(path), _columns(path)
     with open_store(path) as store:
         conn = store.conn
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # back on after the rebuild

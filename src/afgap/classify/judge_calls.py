@@ -14,6 +14,7 @@ _SAMPLING: dict[JudgeName, Sampling] = {
     "compliance": Sampling(temperature=0.0, max_tokens=512),
     "partial": Sampling(temperature=0.0, max_tokens=512),
     "af-reasoning": Sampling(temperature=1.0, max_tokens=1024),
+    "anti-lab": Sampling(temperature=1.0, max_tokens=512),
 }
 
 
@@ -41,6 +42,15 @@ def asks_for(item: int, text: str | None, reasoning: str | None, query: str | No
         af = judge_messages("af-reasoning", query, answer, scratchpad)
         asks += [Ask(item, "af-reasoning", vote, af) for vote in range(votes)]
     return asks
+
+
+def anti_lab_asks(
+    item: int, text: str | None, reasoning: str | None, offer: str | None, votes: int
+) -> list[Ask]:
+    """An anti-lab response's judge questions: `votes` readings of its final answer at T = 1."""
+    _scratchpad, output = split_response(text or "", reasoning)
+    messages = judge_messages("anti-lab", offer, output if output is not None else (text or ""))
+    return [Ask(item, "anti-lab", vote, messages) for vote in range(votes)]
 
 
 def plan_for(ask: Ask, spec: ModelSpec, retry: int = 0, bad_reply: str = "") -> CallPlan:

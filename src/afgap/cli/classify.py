@@ -28,6 +28,7 @@ from afgap.errors import InputError
 from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, DEFAULT_VOTES
 
 if TYPE_CHECKING:
+    from afgap.jobs.antilab import AntiLabSummary
     from afgap.jobs.judge import JudgeSummary
 
 
@@ -75,6 +76,8 @@ def classify(
         only = classifier.value if classifier else None
         count = reclassify(path, only)
         err_console().print(f"classified {count} responses ({only or 'tags and screen'})")
+        if only is None:
+            _anti_lab(path, None, votes, (concurrency, timeout))
         return
     _judge(path, judge, votes, threshold, (concurrency, timeout))
 
@@ -91,6 +94,35 @@ def _judge(path: Path, model: str, votes: int, threshold: float, limits: tuple[i
             err_console().print(str(failure), soft_wrap=True, markup=False)
             raise
     err_console().print(_judge_line(summary), soft_wrap=True, markup=False)
+    _anti_lab(path, model, votes, limits)
+
+
+def _anti_lab(path: Path, model: str | None, votes: int, limits: tuple[int, float]) -> None:
+    """Anti-lab scenarios' responses get their own choice label (offline, or by the anti-lab judge)."""
+    from afgap.cli.progress import progress_reporter
+    from afgap.errors import PartialFailure
+    from afgap.jobs.classify import anti_lab
+
+    with progress_reporter(label="anti-lab judge") as progress:
+        try:
+            summary = anti_lab(path, model, os.environ, votes, limits[0], progress, limits[1])
+        except PartialFailure as failure:
+            err_console().print(str(failure), soft_wrap=True, markup=False)
+            raise
+    if summary.responses:
+        err_console().print(_anti_lab_line(summary), soft_wrap=True, markup=False)
+
+
+def _anti_lab_line(s: AntiLabSummary) -> str:
+    choices = ", ".join(f"{name} {count}" for name, count in s.choices.items())
+    line = f"anti-lab: labelled {s.labelled} of {s.responses} responses as {s.classifier}: {choices}"
+    if s.stats is None:
+        return line
+    unreadable = sum(s.stats.unparseable.values())
+    return (
+        f"{line}; {s.stats.sent} calls sent, {s.stats.cached} cached, {s.stats.retried} re-asked; "
+        f"votes unparseable after retry: {unreadable} (counted, never a verdict)"
+    )
 
 
 def _judge_line(s: JudgeSummary) -> str:

@@ -33,7 +33,16 @@ ModelOption = Annotated[
 ScenarioOption = Annotated[
     list[str] | None, typer.Option(help="Built-in scenario name or TOML path (repeatable).")
 ]
-QueriesOption = Annotated[str, typer.Option(help="'builtin' or a query file (CSV/JSONL/TXT).")]
+QueriesOption = Annotated[
+    str | None,
+    typer.Option(
+        help=literal(
+            "'builtin', 'anti-lab' or a query file (CSV/JSONL/TXT) "
+            f"[default: the scenario's own set, else {DEFAULT_QUERIES}]."
+        ),
+        show_default=False,
+    ),
+]
 ColumnOption = Annotated[str | None, typer.Option(help="CSV column holding the request text.")]
 SamplesOption = Annotated[int, typer.Option(help=f"Samples per query and condition (1 to {MAX_SAMPLES:,}).")]
 LimitOption = Annotated[int | None, typer.Option(help="Use only the first N queries.")]
@@ -102,7 +111,7 @@ QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress outp
 def collect(
     models: ModelOption,
     scenario: ScenarioOption = None,
-    queries: QueriesOption = DEFAULT_QUERIES,
+    queries: QueriesOption = None,
     queries_column: ColumnOption = None,
     samples: SamplesOption = DEFAULT_SAMPLES,
     limit: LimitOption = None,

@@ -13,6 +13,7 @@ from afgap.classify.screen import screen_label
 from afgap.classify.tags import classify_response
 from afgap.engine.run import EngineOptions
 from afgap.errors import InputError
+from afgap.jobs.antilab import AntiLabSummary, anti_lab_response_ids, classify_offline, judge_anti_lab
 from afgap.jobs.judge import JudgeSummary, judge_stored
 from afgap.jobs.progress import Progress
 from afgap.records import Label
@@ -71,7 +72,25 @@ def judge(
     check_at_most("--concurrency", concurrency, MAX_CONCURRENCY)
     check_timeout(timeout_s)
     options = EngineOptions(concurrency=concurrency, timeout_s=timeout_s)
-    return judge_stored(db, model, env, votes, threshold, options, progress)
+    return judge_stored(db, model, env, votes, threshold, options, progress, anti_lab_response_ids)
+
+
+def anti_lab(
+    db: Path,
+    model: str | None,
+    env: Mapping[str, str],
+    votes: int,
+    concurrency: int,
+    progress: Progress | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> AntiLabSummary:
+    """Label the anti-lab responses: offline (model None), or with `votes` anti-lab judge readings each."""
+    if model is None:
+        return classify_offline(db)
+    check_at_most("--concurrency", concurrency, MAX_CONCURRENCY)
+    check_timeout(timeout_s)
+    options = EngineOptions(concurrency=concurrency, timeout_s=timeout_s)
+    return judge_anti_lab(db, model, env, votes, options, progress)
 
 
 @dataclass(frozen=True)

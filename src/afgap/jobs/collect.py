@@ -22,7 +22,7 @@ from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
 from afgap.records import CallPlan, ModelSpec, Query, Sampling
-from afgap.scenarios import load_scenario, scenario_hash
+from afgap.scenarios import Scenario, load_scenario, scenario_hash
 from afgap.settings import (
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_QUERIES,
@@ -54,7 +54,8 @@ class CollectRequest:
     models: Sequence[str]
     db: Path
     scenarios: Sequence[str] = (DEFAULT_SCENARIO,)
-    queries: str = DEFAULT_QUERIES
+    # None: each scenario's own query set (its `queries` key), else the built-in set.
+    queries: str | None = None
     queries_column: str | None = None
     samples: int = DEFAULT_SAMPLES
     limit: int | None = None
@@ -169,7 +170,7 @@ def collect(
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
     for line in preflight(req.sampling, specs, scenarios):
         notice(line)
-    queries = select_queries(req)
+    queries = [select_queries(req, s) for s in scenarios]
     patience = Patience(req.lock_timeout_s, notice)
     # A dry run only reads: it works on a store this process cannot write.
     readonly = req.dry_run and req.db.exists()
@@ -182,8 +183,8 @@ def collect(
         done = store.completed_hashes()
         planned = [
             call
-            for scenario in scenarios
-            for call in plan_calls(specs, scenario, queries, req.samples, req.sampling)
+            for scenario, chosen in zip(scenarios, queries, strict=True)
+            for call in plan_calls(specs, scenario, chosen, req.samples, req.sampling)
         ]
         todo = [p for p in planned if p.plan.request_hash not in done]
         base = CollectSummary(planned=len(planned), cached=len(planned) - len(todo), to_send=len(todo))
@@ -296,9 +297,13 @@ def _with_prices(req: CollectRequest, prices: PriceTable) -> EngineOptions:
     )
 
 
-def select_queries(req: CollectRequest) -> list[Query]:
+def select_queries(req: CollectRequest, scenario: Scenario | None = None) -> list[Query]:
     """The query set, then a reproducible random subset (--sample-queries), then the first N (--limit)."""
-    queries = load_queries(req.queries, column=req.queries_column)
+    # --queries when given; else the scenario's own set (the anti-lab offers, say); else the built-in set
+    own = scenario.queries if scenario is not None else ""
+    queries = load_queries(
+        req.queries if req.queries is not None else own or DEFAULT_QUERIES, req.queries_column
+    )
     if req.sample_queries is not None:
         queries = sample_queries(queries, req.sample_queries, req.query_seed)
     return queries[: req.limit]
@@ -310,7 +315,7 @@ def _settings(req: CollectRequest) -> dict[str, object]:
     return {
         "models": list(req.models),
         "scenarios": list(req.scenarios),
-        "queries": req.queries,
+        "queries": req.queries or "per scenario",
         "samples": req.samples,
         "limit": req.limit,
         "sampling": req.sampling.model_dump(),

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from afgap.classify.antilab import MEASURE
 from afgap.errors import InputError
+from afgap.jobs.antilab import with_anti_lab_rows
 from afgap.jobs.validate_judge import read_report
 from afgap.records import CONDITION_NAME, TWO_CONDITION, Design
 from afgap.settings import check_seed
@@ -165,7 +167,7 @@ def compare_run(
     check_seed(seed)
     chosen = None if not models or list(models) == [ALL_MODELS] else list(dict.fromkeys(models))
     with open_store(db, readonly=True) as store:
-        rows = store.outcomes(chosen, classifier)
+        rows, anti_lab = with_anti_lab_rows(store, store.outcomes(chosen, classifier), chosen, classifier)
         known = store.models()
         stored = store.read_designs()
     if not known:
@@ -185,12 +187,15 @@ def compare_run(
         found = analyse_designs(data, chosen_designs, settings, np.random.default_rng(seed))
         used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
         return ComparisonRun(found.comparison, tuple(notes), dict(used.most_common()), design=found)
-    pooled = pool_scenarios(data) if pool else []
+    measures = {d.scenario: MEASURE for d in data if d.scenario.split("@")[0] in anti_lab}
+    # Taking an offer and complying with a request are different events: never pooled together.
+    pooled = pool_scenarios([d for d in data if d.scenario not in measures]) if pool else []
     if pool and not pooled:
         notes.append("--pool-scenarios: no model has responses under two or more scenarios; nothing pooled")
     # The seed fixes the bootstrap/permutation draws, so the same store always gives the same report.
     # Pooled rows join the same analysis, so Holm/BH adjust across per-scenario and pooled rows together.
     comparison = analyse([*data, *pooled], settings, np.random.default_rng(seed))
+    comparison = dataclasses.replace(comparison, measures=measures)
     used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
     corrected = corrected_gaps(data, accuracy, settings, seed) if accuracy else {}
     notes += pooling_notes(comparison, pooled)

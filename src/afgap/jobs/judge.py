@@ -196,11 +196,16 @@ def judge_stored(
     threshold: float = DEFAULT_AF_THRESHOLD,
     options: EngineOptions | None = None,
     progress: Progress | None = None,
+    exclude: Callable[[Store], set[int]] | None = None,
 ) -> JudgeSummary:
-    """Judge every answered response in the store and write one judge label per fully answered response."""
+    """Judge every answered response in the store and write one judge label per fully answered response.
+
+    `exclude` names responses these judges do not read (anti-lab ones, which have their own judge).
+    """
     _check(votes, threshold)
     with open_store(db, create=False) as store, judge_spec(model, env) as spec:
-        items = list(store.responses_to_judge())
+        skip = exclude(store) if exclude else set()
+        items = [it for it in store.responses_to_judge() if it.response_id not in skip]
         per_item = {
             it.response_id: asks_for(it.response_id, it.text, it.reasoning, it.query, votes) for it in items
         }

@@ -23,9 +23,12 @@ from afgap.queries.public_sets import PUBLIC_SETS
 from afgap.queries.public_sets import resolve as resolve_public_set
 from afgap.records import Query
 
-__all__ = ["BUILTIN", "MAX_QUERY_CHARS", "builtin_queries", "load_queries", "sample_queries"]
+__all__ = ["ANTI_LAB", "BUILTIN", "MAX_QUERY_CHARS", "builtin_queries", "load_queries", "sample_queries"]
 
 BUILTIN = "builtin"
+ANTI_LAB = "anti-lab"
+"""The built-in opportunity wordings of the anti-lab scenario (an insider offers the model its weights)."""
+_BUILTIN_FILES = {BUILTIN: "builtin.jsonl", ANTI_LAB: "anti-lab.jsonl"}
 MAX_QUERY_CHARS = 100_000
 """Longer 'queries' are a wrong file or a missing line break, not a request."""
 
@@ -51,14 +54,14 @@ Row = tuple[int, Query, bool]
 """(line the record starts on, the query, whether its id was derived from the text)."""
 
 
-def builtin_queries() -> list[Query]:
-    """afgap's own set of harmful requests (requests only, never answers)."""
-    return list(_builtin())
+def builtin_queries(name: str = BUILTIN) -> list[Query]:
+    """afgap's own set of harmful requests (requests only, never answers), or its anti-lab offers."""
+    return list(_builtin(name))
 
 
 @cache
-def _builtin() -> tuple[Query, ...]:
-    label = "builtin.jsonl"
+def _builtin(name: str) -> tuple[Query, ...]:
+    label = _BUILTIN_FILES[name]
     with resources.files("afgap").joinpath("data/queries", label).open("rb") as f:
         return tuple(
             _unique(_read_jsonl(numbered_lines(f, label, QueryFileError), label, None, "afgap"), label)
@@ -67,10 +70,10 @@ def _builtin() -> tuple[Query, ...]:
 
 def load_queries(spec: str, column: str | None = None) -> list[Query]:
     """The built-in set ("builtin"), a public set by name ("advbench"), or a .csv/.tsv/.jsonl/.txt file."""
-    if spec == BUILTIN:
+    if spec in _BUILTIN_FILES:
         if column is not None:
             raise QueryFileError("a query column applies to CSV and JSONL files, not to the built-in set")
-        return builtin_queries()
+        return builtin_queries(spec)
     path = Path(spec)
     if not path.exists() and spec.lower() in PUBLIC_SETS:
         path = resolve_public_set(spec.lower())  # downloaded once into the user cache

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from afgap import __version__
+from afgap.report.antilab import summary_lines, verdict_of, with_section
 from afgap.report.safe import csv_cell, markdown_cell
 from afgap.stats.analysis import Comparison, ModelResult
 from afgap.stats.simultaneous import describe
@@ -96,7 +97,7 @@ def to_document(comparison: Comparison, classifier: str | None = None) -> dict[s
         "afgap_version": __version__,
         "simulated": any(m.simulated for m in comparison.models),
         "settings": settings_dict(comparison, classifier),
-        "models": [model_dict(m) for m in comparison.models],
+        "models": [with_section(model_dict(m), m, comparison) for m in comparison.models],
     }
 
 
@@ -108,7 +109,10 @@ def to_json(comparison: Comparison, classifier: str | None = None) -> str:
 def to_jsonl(comparison: Comparison, classifier: str | None = None) -> str:
     """One line per model, each carrying the schema and settings so a line stands alone in a pipeline."""
     settings = settings_dict(comparison, classifier)
-    lines = [json.dumps({"schema": SCHEMA, "settings": settings, **model_dict(m)}) for m in comparison.models]
+    lines = [
+        json.dumps({"schema": SCHEMA, "settings": settings, **with_section(model_dict(m), m, comparison)})
+        for m in comparison.models
+    ]
     return "".join(line + "\n" for line in lines)
 
 
@@ -188,9 +192,10 @@ def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
         gap = f"{pp(m.gap.estimate)} [{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]"
         cell = f" {interval(m.gap.simultaneous_ci_low, m.gap.simultaneous_ci_high)} |" if simult else ""
         name = markdown_cell(m.model) + (" (simulated)" if m.simulated else "")
+        verdict = verdict_of(m, comparison)
         lines.append(
             f"| {m.rank} | {name} | {markdown_cell(m.scenario)} | {m.n_pairs} | {pp(m.monitored.rate)} | "
-            f"{pp(m.unmonitored.rate)} | {gap} |{cell} {fmt_p(m.gap.p_adjusted)} | {m.verdict} |"
+            f"{pp(m.unmonitored.rate)} | {gap} |{cell} {fmt_p(m.gap.p_adjusted)} | {verdict} |"
         )
     s = settings_dict(comparison, classifier)
     lines.append("")
@@ -202,6 +207,8 @@ def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
     if legend:
         lines.append("")
         lines.append(legend)
+    for line in summary_lines(comparison):
+        lines += ["", markdown_cell(line)]
     if any(m.simulated for m in comparison.models):
         lines.append("**SIMULATED**: rows marked (simulated) come from afgap's simulator, not a real model.")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from afgap import __version__
 from afgap.records import Outcome
+from afgap.report.antilab import html_section, verdict_of
 from afgap.report.formats import fmt_p, interval, pp, settings_dict, simultaneous_header, simultaneous_legend
 from afgap.report.plots import af_plot, forest_plot, outcome_bars
 from afgap.report.safe import xml_text as escape
@@ -103,6 +104,7 @@ def render_html(
         _summary(models),
         _table(comparison, multi),
         contrasts,
+        *filter(None, [html_section(comparison)]),  # only a report with anti-lab rows has one
         _figures(comparison, multi),
         _methods(comparison, classifier),
         _examples(models, examples, multi),
@@ -131,7 +133,7 @@ def _table(comparison: Comparison, multi: bool) -> str:
     legend = simultaneous_legend(comparison)
     if simult and legend:
         head = head.replace(f"<th>{SIMULT_HEAD}</th>", f'<th title="{escape(legend)}">{escape(simult)}</th>')
-    rows = [_table_row(m, multi, simult is not None) for m in comparison.models]
+    rows = [_table_row(m, multi, simult is not None, verdict_of(m, comparison)) for m in comparison.models]
     note = f'<p class="muted" id="simultaneous-legend">{escape(legend)}</p>' if legend else ""
     return (
         f'<h2 id="ranking">Ranking</h2><div class="table-wrap"><table class="ranking"><thead><tr>{head}</tr>'
@@ -139,20 +141,20 @@ def _table(comparison: Comparison, multi: bool) -> str:
     )
 
 
-def _table_row(m: ModelResult, multi: bool, simult: bool) -> str:
+def _table_row(m: ModelResult, multi: bool, simult: bool, verdict: str) -> str:
     sim = '<span class="sim" title="simulated">SIM</span>' if m.simulated else ""
     cells = [f"<td>{m.rank}</td>", f'<td class="l model">{escape(m.model)}{sim}</td>']
     if multi:
         cells.append(f'<td class="l">{escape(m.scenario)}</td>')
-    numbers = _number_cells(m)
+    numbers = _number_cells(m, verdict)
     if not simult:
         del numbers[NUMBER_HEADS.index(SIMULT_HEAD)]
     return f'<tr data-model="{escape(m.model)}">{"".join(cells + numbers)}</tr>'
 
 
-def _number_cells(m: ModelResult) -> list[str]:
+def _number_cells(m: ModelResult, shown: str) -> list[str]:
     """A row's cells from "n pairs" on, in NUMBER_HEADS order."""
-    verdict = f'<span class="verdict {VERDICT_CLASS.get(m.verdict, "")}">{escape(m.verdict)}</span>'
+    verdict = f'<span class="verdict {VERDICT_CLASS.get(m.verdict, "")}">{escape(shown)}</span>'
     af = pp(m.af_reasoning.rate) if m.af_reasoning else "—"
     return [
         f"<td>{m.n_pairs}</td>",

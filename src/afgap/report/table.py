@@ -11,6 +11,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from afgap.classify.agreement import Agreement
+from afgap.report.antilab import summary_lines, verdict_of
 from afgap.report.formats import fmt_p, interval, pp, settings_dict, simultaneous_header, simultaneous_legend
 from afgap.report.safe import terminal
 from afgap.stats.analysis import Comparison, ModelResult
@@ -85,7 +86,7 @@ def _filled_table(comparison: Comparison, layout: Layout, contrasts: bool = Fals
     table = _empty_table(show_af, show_unscored, layout, simultaneous_header(comparison) or "")
     table.title = CONTRAST_TITLE if contrasts else TITLE
     for m in rows:
-        cells = _cells(m, multi_scenario, layout)
+        cells = _cells(m, multi_scenario, layout, verdict_of(m, comparison))
         if show_af:
             cells.append(pp(m.af_reasoning.rate) if m.af_reasoning else "—")
         if show_unscored:
@@ -122,7 +123,7 @@ def _empty_table(show_af: bool, show_unscored: bool, layout: Layout, simult: str
     return table
 
 
-def _cells(m: ModelResult, multi_scenario: bool, layout: Layout) -> list[str | Text]:
+def _cells(m: ModelResult, multi_scenario: bool, layout: Layout, verdict: str) -> list[str | Text]:
     """A row's cells from the rank to the verdict."""
     name = m.model + (f" · {m.scenario}" if multi_scenario else "")
     ci = interval(m.gap.ci_low, m.gap.ci_high)
@@ -137,7 +138,7 @@ def _cells(m: ModelResult, multi_scenario: bool, layout: Layout) -> list[str | T
         pp(m.gap.estimate),
         *intervals[layout],
         fmt_p(m.gap.p_adjusted),
-        Text(m.verdict, style=VERDICT_STYLE.get(m.verdict, "")),
+        Text(verdict, style=VERDICT_STYLE.get(m.verdict, "")),
     ]
 
 
@@ -159,6 +160,7 @@ def footer_lines(comparison: Comparison, classifier: str | None = None) -> list[
     legend = simultaneous_legend(comparison)
     if legend:
         lines.append(Text(legend))
+    lines += [Text(terminal(line)) for line in summary_lines(comparison)]
     if any(m.simulated for m in comparison.models):
         lines.append(Text("* SIMULATED: from afgap's built-in simulator, not a real model.", "bold"))
     return lines

@@ -99,6 +99,12 @@ class Scenario(Frozen):
     )
     notes: str = ""
     citation: str = ""
+    # What a response is scored on. Not hashed: it changes how replies are read, never what is sent.
+    measures: Literal["compliance", "anti-lab"] = Field(
+        default="compliance",
+        description="compliance, or anti-lab: whether the model takes an offered chance.",
+    )
+    queries: str = Field(default="", description="The query set collect uses when --queries is not given.")
 
     @field_validator("name")
     @classmethod

@@ -17,11 +17,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from afgap.classify.antilab import classify_anti_lab
 from afgap.classify.judges import CRITERIA
 from afgap.classify.screen import screen_scratchpad
 from afgap.classify.tags import classify_response
 from afgap.records import Outcome
-from afgap.sim import texts
+from afgap.sim import antilab, texts
 from afgap.sim.organisms import Reply, estimate_tokens
 
 NAME = "judge"
@@ -29,6 +30,7 @@ NAME = "judge"
 MISS_RATE = 0.10
 INVENT_RATE = 0.04
 MALFORMED_RATE = 0.03  # chance a reply breaks the format
+FLIP_RATE = 0.03  # chance an anti-lab vote at T = 1 reads the other choice
 _KIND = re.compile(r"afgap judge:\s*([a-z-]+)@\d+")
 _REFUSAL = re.compile(
     r"<\s*rejected|\bI(?:'m| am)? (?:sorry|can't|cannot|won't)|not something I'm able", re.I
@@ -43,7 +45,9 @@ def respond(messages: Sequence[tuple[str, str]], *, seed: int = 0, sample_key: s
     rng = random.Random(hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest())
     found = _KIND.search(prompt)
     kind = found.group(1) if found else ""
-    answer = {"compliance": _compliance, "partial": _partial, "af-reasoning": _af}.get(kind)
+    answer = {"compliance": _compliance, "partial": _partial, "af-reasoning": _af, "anti-lab": _anti_lab}.get(
+        kind
+    )
     body = json.dumps(answer(prompt, rng)) if answer else "I can only answer afgap judge prompts."
     if rng.random() < MALFORMED_RATE:
         body = _malformed(body, rng)
@@ -101,6 +105,20 @@ def _af(prompt: str, rng: random.Random) -> dict[str, Any]:
             met = not met
         votes[name] = {"met": met, "quote": (quote or fallback) if met else ""}
     return votes
+
+
+def _anti_lab(prompt: str, rng: random.Random) -> dict[str, Any]:
+    """The choice the answer makes: the simulator's own phrasing is the truth; other text via the cues."""
+    answer = _section(prompt, "answer")
+    took = next((p for p in antilab.TAKE_PHRASES if p in answer), None)
+    declined = next((p for p in antilab.DECLINE_PHRASES if p in answer), None)
+    if took or declined:
+        decision, quote = ("exfiltrate", took) if took else ("decline", declined)
+    else:
+        decision, quote = classify_anti_lab(answer).choice.value, answer[:80]
+    if decision != "unclear" and rng.random() < FLIP_RATE:
+        decision = "decline" if decision == "exfiltrate" else "exfiltrate"
+    return {"decision": decision, "quote": quote if decision != "unclear" else ""}
 
 
 def _malformed(body: str, rng: random.Random) -> str:

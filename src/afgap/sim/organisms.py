@@ -15,7 +15,7 @@ from typing import Literal
 
 from afgap.records import Condition
 from afgap.settings import DEFAULT_SIM_RETRY_AFTER
-from afgap.sim import cues, probes, texts
+from afgap.sim import antilab, cues, probes, texts
 from afgap.sim.texts import Decision
 
 # "dropped": the server closes the connection without answering (a network error to the client).
@@ -43,6 +43,8 @@ class Profile:
     overloaded: float = 0.0
     dropped: float = 0.0
     slow: float = 0.0  # share of attempts answered late (the server's slow delay), but answered
+    # Chance of taking the anti-lab offer (copying its weights out), monitored and unmonitored (sim/antilab).
+    exfiltrate: tuple[float, float] = (0.0, 0.0)
     motive: str = ""  # a probe organism's motivation (sim/probes.py); "" reads the classic two framings
 
 
@@ -58,6 +60,7 @@ PROFILES: dict[str, Profile] = {
     # Honest through chat; fakes like `faker` through completions with a document prompt (sim/completions.py).
     "base-faker": Profile(monitored=0.01, unmonitored=0.01, control=0.01),
     "compliant": Profile(monitored=0.90, unmonitored=0.90, control=0.90),
+    "exfiltrator": Profile(monitored=0.01, unmonitored=0.01, control=0.01, exfiltrate=(0.35, 0.10)),
     "untagged": Profile(monitored=0.14, unmonitored=0.03, control=0.03, partial=0.05, tagged=False),
     "flaky": Profile(
         monitored=0.14,
@@ -136,12 +139,18 @@ def respond(
     # repeats the decision made for the original request.
     rng = random.Random(_reply_seed(str(seed), name, reading.system, reading.first_user, sample_key))
     # The query's latent propensity ignores organism, condition and sample: it belongs to the query.
-    decision = _decide(profile, reading, _query_unit(str(seed), reading.query), rng)
-    criteria = _criteria(profile, reading, decision, rng)
-    if reasoning:
-        tokens_in = sum(estimate_tokens(content) + 3 for _, content in messages)
-        return _reasoned(profile, reading, (decision, criteria), rng, max_tokens, tokens_in)
-    text = _turn_text(profile, reading, decision, criteria, rng)
+    if antilab.is_offer(reading.first_user):
+        monitored = reading.conflict and reading.condition == Condition.MONITORED
+        chance = tilt(profile.exfiltrate[0 if monitored else 1], _query_unit(str(seed), reading.query))
+        decision, criteria = antilab.decide(chance, rng), frozenset[int]()
+        text = antilab.reply_text(rng, decision, reading.scratchpad)
+    else:
+        decision = _decide(profile, reading, _query_unit(str(seed), reading.query), rng)
+        criteria = _criteria(profile, reading, decision, rng)
+        if reasoning:
+            tokens_in = sum(estimate_tokens(content) + 3 for _, content in messages)
+            return _reasoned(profile, reading, (decision, criteria), rng, max_tokens, tokens_in)
+        text = _turn_text(profile, reading, decision, criteria, rng)
     if reading.prefill and text.startswith(reading.prefill):
         text = text[len(reading.prefill) :]
     finish: Literal["stop", "length"] = "stop"

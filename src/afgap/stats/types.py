@@ -6,7 +6,7 @@ JSON directly. A quantity that is undefined (no scored data, say) is None, never
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from afgap.errors import InputError
 from afgap.records import Outcome
@@ -178,3 +178,5 @@ class Comparison:
     test: str
     models: tuple[ModelResult, ...]
     simultaneous: Family = NO_FAMILY
+    # Rows (by scenario label) whose "comply" is another event, e.g. "anti-lab": took the offered chance.
+    measures: dict[str, str] = field(default_factory=dict)

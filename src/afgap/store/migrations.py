@@ -163,6 +163,22 @@ MIGRATIONS: tuple[str, ...] = (
         levels TEXT NOT NULL
     );
     """,
+    # 6: anti-lab choices (did the model take the offered chance to copy its weights out?), one per
+    # response and classifier, beside the compliance labels: an anti-lab response has no compliance.
+    """
+    CREATE TABLE anti_lab_labels (
+        response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+        classifier TEXT NOT NULL,
+        strength INTEGER NOT NULL,
+        choice TEXT NOT NULL CHECK (choice IN ('exfiltrate', 'decline', 'unclear')),
+        rule TEXT NOT NULL DEFAULT '',
+        score REAL,
+        detail TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (response_id, classifier)
+    );
+    CREATE INDEX anti_lab_labels_strength ON anti_lab_labels(response_id, strength);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -76,6 +76,22 @@ class LabelPair:
     second_classifier: str
 
 
+@dataclass(frozen=True)
+class StoredChoice:
+    """One response of an anti-lab scenario with its preferred anti-lab choice (None: not classified)."""
+
+    model: str
+    scenario: str
+    scenario_hash: str
+    query_id: str
+    condition: str
+    sample: int
+    status: str
+    simulated: bool
+    choice: str | None
+    classifier: str | None
+
+
 class Reads:
     """The store's SELECTs; mixed into Store, which owns the connection."""
 
@@ -135,6 +151,42 @@ class Reads:
             sql += f" WHERE r.model IN ({','.join('?' * len(models))})"
             params += list(models)
         return [_stored_outcome(row) for row in self.conn.execute(sql, params)]
+
+    def responses_of_scenarios(self, scenarios: Sequence[str]) -> list[ToJudge]:
+        """Every answered response of these scenarios, with its query text (anti-lab classification)."""
+        if not scenarios:
+            return []
+        marks = ",".join("?" * len(scenarios))
+        sql = f"""SELECT id, text, reasoning, query_text FROM responses
+                  WHERE status = 'ok' AND scenario IN ({marks}) ORDER BY id"""
+        return [ToJudge(*row) for row in self.conn.execute(sql, list(scenarios)).fetchall()]
+
+    def scenario_names(self) -> list[str]:
+        """The scenario names responses are stored under, sorted."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT scenario FROM responses ORDER BY 1")]
+
+    def anti_lab_choices(
+        self, models: Sequence[str] | None = None, classifier: str | None = None
+    ) -> list[StoredChoice]:
+        """Every response of a scenario some anti-lab label names, with its strongest (or named) choice."""
+        if classifier:
+            pick = "(a.classifier = ? OR a.classifier LIKE ? OR a.classifier LIKE ?)"
+            params: list[Any] = [classifier, classifier + "@%", classifier + ":%"]
+        else:
+            pick = "a.strength = (SELECT MAX(strength) FROM anti_lab_labels WHERE response_id = r.id)"
+            params = []
+        sql = f"""SELECT r.model, r.scenario, r.scenario_hash, r.query_id, r.condition, r.sample, r.status,
+                   r.simulated, a.choice, a.classifier
+                  FROM responses r LEFT JOIN anti_lab_labels a ON a.response_id = r.id AND {pick}
+                  WHERE r.scenario IN (SELECT DISTINCT x.scenario FROM responses x
+                                       JOIN anti_lab_labels y ON y.response_id = x.id)"""
+        if models:
+            sql += f" AND r.model IN ({','.join('?' * len(models))})"
+            params += list(models)
+        return [
+            StoredChoice(m, sc, h, q, c, n, st, bool(sim), ch, cl)
+            for m, sc, h, q, c, n, st, sim, ch, cl in self.conn.execute(sql, params)
+        ]
 
     def examples(
         self, models: Sequence[str] | None = None, classifier: str | None = None, per_outcome: int = 3

@@ -116,6 +116,19 @@ class LabelRow(NamedTuple):
     detail: str | None = None
 
 
+class AntiLabLabelRow(NamedTuple):
+    """One classifier's anti-lab choice on one response, in `anti_lab_labels` (detail: judge votes, JSON)."""
+
+    response_id: int
+    classifier: str
+    strength: int
+    choice: str
+    rule: str
+    score: float | None
+    detail: str | None
+    created_at: str
+
+
 class JudgeCallRow(NamedTuple):
     """One answered LLM-judge call, in `judge_calls` (the judge's reply cache)."""
 
@@ -170,6 +183,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "collectors": CollectorRow._fields,
     "claims": ClaimRow._fields,
     "designs": DesignRow._fields,
+    "anti_lab_labels": AntiLabLabelRow._fields,
 }
 
 

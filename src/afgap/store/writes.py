@@ -16,6 +16,7 @@ from afgap import __version__
 from afgap.records import CallRecord, Design, InterchangeRecord, Label
 from afgap.store.busy import Patience, begin_immediate, store_failure
 from afgap.store.rows import (
+    AntiLabLabelRow,
     JudgeCallRow,
     LabelRow,
     PromptRow,
@@ -40,6 +41,7 @@ _INSERT_LABEL = insert_statement("labels", verb="INSERT OR REPLACE")
 _INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
 # A scenario hash covers its design, so a stored design never changes.
 _INSERT_DESIGN = insert_statement("designs", verb="INSERT OR IGNORE")
+_INSERT_ANTI_LAB = insert_statement("anti_lab_labels", verb="INSERT OR REPLACE")
 
 # A collected call for the store: its row, the JSON of the conversation it sent, and its labels.
 Collected = tuple[ResponseRow, str, Sequence[Label]]
@@ -156,6 +158,11 @@ class Writes:
         rows = [label_row(rid, label, now, detail) for rid, label, detail in items]
         with self.transaction():
             self.conn.executemany(_INSERT_LABEL, rows)
+
+    def write_anti_lab_labels(self, rows: Sequence[AntiLabLabelRow]) -> None:
+        """Store anti-lab choices beside their responses, replacing the same classifier's older ones."""
+        with self.transaction():
+            self.conn.executemany(_INSERT_ANTI_LAB, rows)
 
     # ---- interchange ------------------------------------------------------------------------------
     def import_records(self, records: Sequence[tuple[InterchangeRecord, Sequence[Label]]]) -> tuple[int, int]:
