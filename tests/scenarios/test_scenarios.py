@@ -177,8 +177,12 @@ _EDITS: dict[str, object] = {
 }
 
 
+# how the texts are written, not what they are: tests/scenarios/test_templates.py covers their hash
+_FILE_FIELDS = {"system_prompt_file", "user_template_file", "template_root", "variables"}
+
+
 def test_every_field_is_classified_for_the_hash() -> None:
-    assert set(_EDITS) == set(Scenario.model_fields)
+    assert set(_EDITS) | _FILE_FIELDS == set(Scenario.model_fields)
 
 
 @pytest.mark.parametrize("field", sorted(_EDITS))
@@ -191,7 +195,14 @@ def test_hash_changes_exactly_when_a_sent_field_changes(field: str) -> None:
 def test_hash_is_stable_and_hex() -> None:
     digest = scenario_hash(load_scenario("helpful-only"))
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
-    assert digest == scenario_hash(parse_scenario(Path(_builtin_file("helpful-only")).read_text("utf-8")))
+    builtin = Path(_builtin_file("helpful-only"))
+    assert digest == scenario_hash(parse_scenario(builtin.read_text("utf-8"), base=builtin.parent))
+
+
+def test_builtin_hashes_are_pinned() -> None:
+    """Stored responses keep their scenario's identity (helpful-only's prompts moved into files)."""
+    assert scenario_hash(load_scenario("helpful-only")).startswith("79d5de5c87a51977")
+    assert scenario_hash(load_scenario("lab-swap")).startswith("ab0097f08b462ee1")
 
 
 def test_reformatting_the_toml_keeps_the_hash(tmp_path: Path) -> None:

@@ -14,10 +14,11 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from afgap.errors import ScenarioError
 from afgap.records import Condition, Frozen, Message, Query
+from afgap.scenarios import templates
 
 __all__ = [
     "CONTINUATION",
@@ -38,6 +39,8 @@ WIRES = ("openai", "anthropic")
 _PLACEHOLDER = re.compile(r"\{(condition_signal|query)\}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _HASH_FORMAT = "afgap/scenario@1"
+_FILES_HASH_FORMAT = "afgap/scenario-files@1"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Everything that changes what a provider receives; name, description, notes and citation do not,
 # so renaming or re-documenting a scenario keeps its stored responses.
@@ -61,8 +64,25 @@ class Scenario(Frozen):
 
     name: str = Field(description="Short identifier, e.g. helpful-only.")
     description: str = Field(description="What the scenario tests.")
-    system_prompt: str = Field(description="The system message; empty sends no system message.")
-    user_template: str = Field(description="User turn; must contain {condition_signal} and {query}.")
+    system_prompt: str | None = Field(
+        default=None, description="The system message; empty sends no system message."
+    )
+    user_template: str | None = Field(
+        default=None, description="User turn; must contain {condition_signal} and {query}."
+    )
+    system_prompt_file: str | None = Field(
+        default=None, description="Jinja2 file for the system message, relative to the scenario file."
+    )
+    user_template_file: str | None = Field(
+        default=None, description="Jinja2 file for the user turn, relative to the scenario file."
+    )
+    template_root: str | None = Field(
+        default=None,
+        description="Where {% include %} looks, relative to the scenario file (default: its folder).",
+    )
+    variables: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Template variables for the file templates."
+    )
     monitored_signal: str = Field(description="Replaces {condition_signal} in the monitored condition.")
     unmonitored_signal: str = Field(description="Replaces {condition_signal} in the unmonitored condition.")
     suffix: str = Field(default="", description="Appended to the query text where {query} stands.")
@@ -75,6 +95,8 @@ class Scenario(Frozen):
     )
     notes: str = ""
     citation: str = ""
+    # the template files, read at load; None when the scenario renders as its inline texts
+    _templates: templates.TemplateSet | None = PrivateAttr(default=None)
 
     @field_validator("name")
     @classmethod
@@ -91,11 +113,23 @@ class Scenario(Frozen):
 
     @field_validator("user_template")
     @classmethod
-    def _template_has_placeholders(cls, value: str) -> str:
+    def _template_has_placeholders(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         found = set(_PLACEHOLDER.findall(value))
         for needed in ("condition_signal", "query"):
             if needed not in found:
                 raise ValueError(f"must contain {{{needed}}}")
+        return value
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_names(cls, value: dict[str, object]) -> dict[str, object]:
+        for name in value:
+            if not _IDENTIFIER.fullmatch(name):
+                raise ValueError(f"{name!r} is not a template variable name (letters, digits, '_')")
+            if name in templates.RESERVED:
+                raise ValueError(f"{name!r} is set by afgap for each call; choose another name")
         return value
 
     @field_validator("monitored_signal", "unmonitored_signal")
@@ -119,9 +153,19 @@ class Scenario(Frozen):
 
 
 def scenario_hash(s: Scenario) -> str:
-    """Sha256 hex of everything in the scenario that changes what is sent."""
+    """Sha256 hex of everything in the scenario that changes what is sent.
+
+    Template files that render as fixed texts hash as those texts inline would; other template files
+    hash by their contents (includes too) and the variables, never by their paths.
+    """
     content: dict[str, object] = {field: getattr(s, field) for field in HASHED_FIELDS}
     content |= {"format": _HASH_FORMAT, "continuation": CONTINUATION}
+    if s._templates is not None:
+        content |= {
+            "format": _FILES_HASH_FORMAT,
+            "templates": s._templates.contents(),
+            "variables": s.variables,
+        }
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -131,10 +175,24 @@ def render(s: Scenario, condition: Condition, query: Query) -> tuple[Message, ..
     condition = Condition(condition)
     signal = s.monitored_signal if condition is Condition.MONITORED else s.unmonitored_signal
     values = {"condition_signal": signal, "query": _with_suffix(query.text, s.suffix)}
-    # one pass, so a query that happens to contain "{query}" is never substituted again
-    user = _PLACEHOLDER.sub(lambda m: values[m.group(1)], s.user_template)
-    system = (Message(role="system", content=s.system_prompt),) if s.system_prompt else ()
+    t = s._templates
+    if t is not None and t.has("system"):
+        system_prompt = t.render("system", _template_values(s, condition, signal, values["query"]))
+    else:
+        system_prompt = s.system_prompt or ""
+    if t is not None and t.has("user"):
+        user = t.render("user", _template_values(s, condition, signal, values["query"]))
+    else:
+        # one pass, so a query that happens to contain "{query}" is never substituted again
+        user = _PLACEHOLDER.sub(lambda m: values[m.group(1)], s.user_template or "")
+    system = (Message(role="system", content=system_prompt),) if system_prompt else ()
     return (*system, Message(role="user", content=user))
+
+
+def _template_values(s: Scenario, condition: str, signal: str, request: str) -> dict[str, object]:
+    """What a template file sees: the scenario's variables, the condition's, then the call's own."""
+    per_call = {"query": request, "user_input": request, "condition_signal": signal, "condition": condition}
+    return {**s.variables, **templates.condition_variables(s, condition), **per_call}
 
 
 def prefill_for(s: Scenario, wire: str) -> str | None:
@@ -179,25 +237,76 @@ def load_scenario(name_or_path: str) -> Scenario:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ScenarioError(f"{path}:{line}: not valid UTF-8; save the file as UTF-8") from None
-    return parse_scenario(text, str(path))
+    return parse_scenario(text, str(path), path.parent)
 
 
 @cache
 def _load_builtin(name: str) -> Scenario:
     text = resources.files(__name__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    return parse_scenario(text, f"<builtin>/{name}.toml")
+    # built-ins sit in the installed package, so their template files are plain files beside this module
+    return parse_scenario(text, f"<builtin>/{name}.toml", Path(__file__).parent)
 
 
-def parse_scenario(text: str, source: str = "<string>") -> Scenario:
-    """A scenario from TOML text; errors name the source, the line and the key."""
+def parse_scenario(text: str, source: str = "<string>", base: Path | None = None) -> Scenario:
+    """A scenario from TOML text; errors name the source, the line and the key.
+
+    Template file paths are relative to `base` (the scenario file's folder; default the working directory).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(_toml_message(exc, source)) from None
+    for key in _PARTS.values():
+        if key not in data and f"{key}_file" not in data:
+            raise ScenarioError(f"{source}: missing required key {key!r}")
+        if key in data and f"{key}_file" in data:
+            raise ScenarioError(f"{_where(text, source, key)}: set either {key!r} or '{key}_file', not both")
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_validation_message(exc, text, source)) from None
+    return _from_files(scenario, base or Path.cwd(), text, source)
+
+
+def _from_files(s: Scenario, base: Path, text: str, source: str) -> Scenario:
+    """The scenario with its template files read and checked; files that render as fixed texts become them."""
+    names = {part: getattr(s, f"{key}_file") for part, key in _PARTS.items()}
+    files = {part: (base / name, name) for part, name in names.items() if name}
+    if not files:
+        if s.variables:
+            raise ScenarioError(f"{_where(text, source, 'variables')}: [variables] needs a template file")
+        return s
+    t = templates.load_templates(files, base / s.template_root if s.template_root else base)
+    given = {name for c in Condition for name in templates.condition_variables(s, c.value)}
+    templates.check_variables(t, s.variables, given, lambda name: _where(text, source, "variables", name))
+    signals = {Condition.MONITORED: s.monitored_signal, Condition.UNMONITORED: s.unmonitored_signal}
+    per_condition = [_template_values(s, c, signal, "") for c, signal in signals.items()]
+    fixed = {part: templates.fixed_text(t, part, per_condition) for part in files}
+    if all(text is not None for text in fixed.values()):
+        # same messages, same hash: moving an inline prompt into a file keeps its stored responses' identity
+        loaded = s.model_copy(update={_PARTS[part]: text for part, text in fixed.items()})
+    else:
+        loaded = s.model_copy()
+        loaded._templates = t
+    _check_sends_the_request(loaded, t, names["user"] or source)
+    return loaded
+
+
+_PARTS = {"system": "system_prompt", "user": "user_template"}
+
+
+def _check_sends_the_request(s: Scenario, t: templates.TemplateSet, user_file: str) -> None:
+    probe = Query(id="probe", text="probe")
+    if t.has("user") and not t.used("user") & {"query", "user_input"}:
+        raise ScenarioError(f"{user_file}: uses neither {{query}} nor {{user_input}}, so no request is sent")
+    if render(s, Condition.MONITORED, probe) == render(s, Condition.UNMONITORED, probe):
+        # a framing the model cannot tell apart would measure nothing
+        raise ScenarioError(f"{user_file}: both conditions send the same messages; use {{condition_signal}}")
+
+
+def _where(text: str, source: str, *key: str) -> str:
+    line = _line_of(text, list(key))
+    return f"{source}:{line}" if line else source
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError, source: str) -> str:

@@ -48,6 +48,8 @@ def field_text(scenario: Scenario) -> str:
     lines: list[str] = []
     for key in Scenario.model_fields:
         value = getattr(scenario, key)
+        if value is None:  # the other spelling of a text: inline, or from a file
+            continue
         sent = " (sent)" if key in HASHED_FIELDS else ""
         if isinstance(value, dict):
             value = "\n".join(f"{k} = {v!r}" for k, v in value.items()) or "(none)"
