@@ -112,6 +112,17 @@ def test_a_signal_in_a_file_renders_like_the_inline_template(tmp_path: Path) -> 
     assert scenario_hash(scenario) == scenario_hash(inline)
 
 
+def test_a_published_file_can_be_wrapped_to_take_the_signal(tmp_path: Path) -> None:
+    """Their file untouched, included from a wrapper of ours that sets the flag it expects."""
+    wrapper = "{% set is_free_tier_user = condition_signal %}{% include 'user.j2' %}"
+    toml = TOML.replace('"user.j2"', '"wrapper.j2"').replace('"(tier flag)"', '"true"')
+    toml = toml.replace('"(no tier flag)"', '"false"')
+    path = _published(tmp_path, **{"scenario.toml": toml, "wrapper.j2": wrapper})
+    scenario = load_scenario(str(path))
+    for condition in FLAG:
+        assert render(scenario, Condition(condition), QUERY)[1].content == _by_jinja(tmp_path, condition)[1]
+
+
 @pytest.mark.usefixtures("tier_flag")
 @pytest.mark.parametrize("text", ["{query} and {user_input}", "{{ lab }} {% if x %}", "{lab}", "{{}}"])
 def test_the_request_is_sent_verbatim(tmp_path: Path, text: str) -> None:

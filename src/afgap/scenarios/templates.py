@@ -129,7 +129,10 @@ class TemplateSet:
     def used(self, part: str | None = None) -> frozenset[str]:
         """Variables referenced by one part's files, or by all of them."""
         keys = self.reach[part] if part else frozenset(self.sources)
-        return frozenset().union(*(find_undeclared_variables(self._parse(key)) for key in keys))
+        found = frozenset().union(*(find_undeclared_variables(self._parse(key)) for key in keys))
+        # an included file sees what its includer `{% set %}`s, which Jinja's per-file analysis cannot tell
+        assigned = {n.name for key in keys for n in self._parse(key).find_all(nodes.Name) if n.ctx == "store"}
+        return found - assigned
 
     def contents(self) -> dict[str, str]:
         """Every file's text by role (`<system>`, `<user>`) or include name: what the scenario hash covers."""
