@@ -252,3 +252,10 @@ def test_the_builtin_in_files_ships_its_templates() -> None:
     assert scenario.system_prompt_file == "helpful-only/system.j2"
     assert (Path(templates.__file__).parent / "helpful-only" / "user.j2").is_file()
     assert "developed by Aster Labs" in (scenario.system_prompt or "")
+
+
+@pytest.mark.usefixtures("tier_flag")
+def test_two_loads_of_the_same_files_are_equal(tmp_path: Path) -> None:
+    path = str(_published(tmp_path))
+    assert load_scenario(path) == load_scenario(path)
+    assert load_scenario(path) != load_scenario(str(_published(tmp_path / "b", **{"user.j2": USER + "!"})))

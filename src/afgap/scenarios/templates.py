@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, nodes
@@ -111,7 +111,7 @@ def _environment(sources: Mapping[str, str]) -> SandboxedEnvironment:
     return env
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class TemplateSet:
     """The template files of one scenario, read once, and what they reference."""
 
@@ -121,7 +121,8 @@ class TemplateSet:
     """Loader key → the name errors show: the path as the scenario wrote it, or the include's name."""
     reach: Mapping[str, frozenset[str]]
     """Each part → the keys of its file and every file it includes, transitively."""
-    env: SandboxedEnvironment
+    # two loads of the same files are the same scenario: the environment built from them does not count
+    env: SandboxedEnvironment = field(compare=False)
 
     def has(self, part: str) -> bool:
         return _MAIN[part] in self.sources
