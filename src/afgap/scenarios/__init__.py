@@ -282,9 +282,9 @@ def _from_files(s: Scenario, base: Path, text: str, source: str) -> Scenario:
     signals = {Condition.MONITORED: s.monitored_signal, Condition.UNMONITORED: s.unmonitored_signal}
     per_condition = [_template_values(s, c, signal, "") for c, signal in signals.items()]
     fixed = {part: templates.fixed_text(t, part, per_condition) for part in files}
-    if all(text is not None for text in fixed.values()):
+    if all(rendered is not None for rendered in fixed.values()):
         # same messages, same hash: moving an inline prompt into a file keeps its stored responses' identity
-        loaded = s.model_copy(update={_PARTS[part]: text for part, text in fixed.items()})
+        loaded = s.model_copy(update={_PARTS[part]: rendered for part, rendered in fixed.items()})
     else:
         loaded = s.model_copy()
         loaded._templates = t

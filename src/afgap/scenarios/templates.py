@@ -123,6 +123,8 @@ class TemplateSet:
     """Each part → the keys of its file and every file it includes, transitively."""
     # two loads of the same files are the same scenario: the environment built from them does not count
     env: SandboxedEnvironment = field(compare=False)
+    trees: Mapping[str, nodes.Template] = field(compare=False)
+    """Loader key → its parsed template, parsed once at load."""
 
     def has(self, part: str) -> bool:
         return _MAIN[part] in self.sources
@@ -170,7 +172,7 @@ class TemplateSet:
         return "template"
 
     def _parse(self, key: str) -> nodes.Template:
-        return self.env.parse(self.sources[key], key)
+        return self.trees[key]
 
     def _where(self, exc: BaseException) -> str:
         # Jinja rewrites the traceback so each template frame carries the template's name and line
@@ -190,6 +192,7 @@ def load_templates(files: Mapping[str, tuple[Path, str]], root: Path) -> Templat
     env = _environment(sources)  # the loader reads `sources`, which grows as includes are found
     disk = FileSystemLoader(str(root))
     reach: dict[str, frozenset[str]] = {}
+    trees: dict[str, nodes.Template] = {}
     for part in files:
         seen: set[str] = set()
         pending = [_MAIN[part]]
@@ -198,7 +201,8 @@ def load_templates(files: Mapping[str, tuple[Path, str]], root: Path) -> Templat
             if key in seen:
                 continue
             seen.add(key)
-            for name, line in _includes(env, sources[key], names[key]):
+            trees[key] = trees.get(key) or _parse(env, sources[key], names[key])
+            for name, line in _includes(trees[key], names[key]):
                 if name in _MAIN.values():
                     raise ScenarioError(f"{names[key]}:{line}: template error: {name!r} is not a file name")
                 if name not in sources:
@@ -206,7 +210,7 @@ def load_templates(files: Mapping[str, tuple[Path, str]], root: Path) -> Templat
                     names[name] = name
                 pending.append(name)
         reach[part] = frozenset(seen)
-    return TemplateSet(sources=sources, names=names, reach=reach, env=env)
+    return TemplateSet(sources=sources, names=names, reach=reach, env=env, trees=trees)
 
 
 def check_variables(
@@ -259,12 +263,15 @@ def _decode(data: bytes, shown: str) -> str:
         raise ScenarioError(f"{shown}:{line}: not valid UTF-8; save the file as UTF-8") from None
 
 
-def _includes(env: Environment, source: str, shown: str) -> Iterator[tuple[str, int]]:
-    """The files a template includes, imports or extends, with the line naming each."""
+def _parse(env: Environment, source: str, shown: str) -> nodes.Template:
     try:
-        ast = env.parse(source, shown)
+        return env.parse(source, shown)
     except TemplateSyntaxError as exc:
         raise ScenarioError(f"{shown}:{exc.lineno}: template error: {exc.message}") from None
+
+
+def _includes(ast: nodes.Template, shown: str) -> Iterator[tuple[str, int]]:
+    """The files a template includes, imports or extends, with the line naming each."""
     for node in ast.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         target = getattr(node, "template", None)
         if not (isinstance(target, nodes.Const) and isinstance(target.value, str)):

@@ -48,7 +48,7 @@ def field_text(scenario: Scenario) -> str:
     lines: list[str] = []
     for key in Scenario.model_fields:
         value = getattr(scenario, key)
-        if value is None:  # the other spelling of a text: inline, or from a file
+        if value is None or (key == "variables" and not value):  # a spelling this scenario does not use
             continue
         sent = " (sent)" if key in HASHED_FIELDS else ""
         if isinstance(value, dict):
