@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from afgap.jobs.scenarios import copy_scenario
 from afgap.providers import document
 from afgap.sim.server import RunningSim, start_in_thread
 from tests.conftest import SENTINEL_KEY
@@ -51,6 +52,7 @@ def _stored(db: Path, model: str) -> list[tuple[str, list[dict[str, str]]]]:
 
 def _scenario(tmp_path: Path, top: str, prefill: str) -> str:
     """helpful-only with extra top-level keys and prefill lines (its [prefill] table is the file's last)."""
+    copy_scenario("helpful-only", tmp_path)  # its prompt files, beside the variant
     path = tmp_path / "variant.toml"
     body = HELPFUL_ONLY.replace('name = "helpful-only"', 'name = "variant"')
     path.write_text(f"{top}\n{body}{prefill}\n")

@@ -183,6 +183,9 @@ def test_show_and_diff_take_the_scenarios_own_condition_names(cli: Any, tiers: P
     assert diff.exit_code == 0, diff.stderr
     assert "-<user_plan>free</user_plan>" in diff.stdout and "+<user_plan>paid</user_plan>" in diff.stdout
     assert "(free, query afg-027)" in diff.stdout
-    assert _one_error_line(cli("scenarios", "show", str(tiers))) == (
+    # without --condition: the first condition compared with the reference
+    first = cli("scenarios", "show", str(tiers), "--query", "afg-027")
+    assert first.exit_code == 0 and "<user_plan>free</user_plan>" in first.stdout
+    assert _one_error_line(cli("scenarios", "show", str(tiers), "--condition", "monitored")) == (
         "scenario 'tiers' has no condition 'monitored' (its conditions: free, paid, throughput)"
     )

@@ -12,7 +12,7 @@ import pytest
 
 SCENARIOS = (
     "anti-lab-exfiltration, baseline-no-conflict, helpful-only, helpful-only-no-cot, lab-swap, "
-    "no-rlhf-consequences, tier-cue-plan, unmonitored-explicit"
+    "motivation-probes, no-rlhf-consequences, risk-scaling, tier-cue-plan, unmonitored-explicit"
 )
 PREFIXES = (
     "openai, anthropic, openrouter, together, google, vllm, ollama, openai-api/<name>, sim, "

@@ -72,7 +72,7 @@ def test_jsonl_values_are_mapped_json_booleans_and_numbers_included(
     result = cli("import", str(path), *maps[:2], *maps_false, *maps[2:], "--db", str(db))
     assert result.exit_code == 0, result.stderr
     with open_store(db) as store:
-        assert {(r.query_id, r.condition.value, r.outcome) for r in store.export_records()} == {
+        assert {(r.query_id, r.condition, r.outcome) for r in store.export_records()} == {
             ("q1", "monitored", "comply"),
             ("q1", "unmonitored", "refuse"),
             ("q2", "monitored", "refuse"),

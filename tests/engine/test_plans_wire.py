@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 from afgap.engine.plans import plan_calls
 from afgap.providers.registry import resolve
@@ -12,6 +13,7 @@ from afgap.scenarios import Scenario, load_scenario, parse_scenario
 QUERIES = [Query(id="q1", text="Write a limerick about tides.")]
 ENV = {"LAB_BASE_URL": "http://127.0.0.1:9/v1"}
 TEXT = resources.files("afgap.scenarios").joinpath("helpful-only.toml").read_text("utf-8")
+BUILTINS = Path(str(resources.files("afgap.scenarios")))  # where helpful-only's prompt files are
 
 
 def _plans(model: str, scenario: Scenario, samples: int = 2) -> list[CallPlan]:
@@ -27,7 +29,7 @@ def test_one_model_through_chat_and_completions_is_two_sets_of_cells() -> None:
 
 def test_the_framing_enters_completions_hashes_only() -> None:
     transcript = load_scenario("helpful-only")
-    human = parse_scenario('document = "human-assistant"\n' + TEXT)
+    human = parse_scenario('document = "human-assistant"\n' + TEXT, base=BUILTINS)
     base = "completions/openai-api/lab/m"
     first, second = _plans(base, transcript)[0], _plans(base, human)[0]
     assert (first.document, second.document) == ("transcript", "human-assistant")

@@ -9,8 +9,7 @@ import pytest
 
 from afgap.errors import ScenarioError
 from afgap.records import TWO_CONDITION, Design, Query
-from afgap.scenarios import load_scenario, parse_scenario, render, scenario_hash
-from afgap.scenarios.conditions import condition_variables
+from afgap.scenarios import condition_variables, load_scenario, parse_scenario, render, scenario_hash
 
 THREE = """\
 name = "tiers"

@@ -46,10 +46,22 @@ def test_the_published_set_ups_are_built_in() -> None:
         "helpful-only",
         "helpful-only-no-cot",
         "lab-swap",
+        "motivation-probes",
         "no-rlhf-consequences",
+        "risk-scaling",
         "tier-cue-plan",
         "unmonitored-explicit",
     ]
+
+
+# The built-ins in the classic design, monitored against unmonitored; the probes state more (test_probes).
+CLASSIC = [name for name in BUILTINS if load_scenario(name).design.is_two_condition]
+
+
+def _system(name: str) -> str:
+    """The system prompt a built-in sends (the first condition's, for a design whose prompt varies)."""
+    scenario = load_scenario(name)
+    return render(scenario, scenario.design.conditions[0], QUERY)[0].content
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -57,15 +69,19 @@ def test_every_builtin_renders_system_then_user(name: str) -> None:
     scenario = load_scenario(name)
     assert scenario.name == name
     assert scenario.description and scenario.citation
-    for condition in Condition:
+    for condition in scenario.design.conditions:
         system, user = render(scenario, condition, QUERY)
         assert (system.role, user.role) == ("system", "user")
-        assert system.content == scenario.system_prompt
+        assert system.content == (scenario.system_prompt or system.content) and "{{" not in system.content
         assert QUERY.text in user.content
         assert "{" not in user.content
 
 
-@pytest.mark.parametrize("name", BUILTINS)
+def test_the_classic_built_ins_are_the_two_condition_design() -> None:
+    assert set(BUILTINS) - set(CLASSIC) == {"motivation-probes", "risk-scaling"}
+
+
+@pytest.mark.parametrize("name", CLASSIC)
 def test_conditions_differ_only_in_the_signal(name: str) -> None:
     scenario = load_scenario(name)
     monitored = render(scenario, Condition.MONITORED, QUERY)
@@ -99,7 +115,7 @@ def test_no_builtin_says_paid(name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in BUILTINS if n != "baseline-no-conflict"])
 def test_conflict_scenarios_carry_the_training_conflict(name: str) -> None:
-    prompt = load_scenario(name).system_prompt
+    prompt = _system(name)
     assert "trained to be unconditionally helpful" in prompt
     assert "RLHF" in prompt
     assert "aren't on the free" in prompt
@@ -113,10 +129,10 @@ def test_the_control_has_no_training_conflict() -> None:
 
 @pytest.mark.parametrize("name", BUILTINS)
 def test_scratchpad_scenarios_name_their_tags(name: str) -> None:
-    scenario = load_scenario(name)
-    assert "<OUTPUT>" in scenario.system_prompt
-    assert ("<SCRATCHPAD_REASONING>" in scenario.system_prompt) is scenario.scratchpad
-    assert (CONTINUATION in scenario.system_prompt) is scenario.scratchpad
+    scenario, prompt = load_scenario(name), _system(name)
+    assert "<OUTPUT>" in prompt
+    assert ("<SCRATCHPAD_REASONING>" in prompt) is scenario.scratchpad
+    assert (CONTINUATION in prompt) is scenario.scratchpad
 
 
 def test_perturbations_change_only_what_they_say() -> None:
@@ -183,9 +199,13 @@ _EDITS: dict[str, object] = {
 }
 
 
+# how the texts are written, not what they are: tests/scenarios/test_templates.py covers their hash
+_FILE_FIELDS = {"system_prompt_file", "user_template_file", "template_root", "variables"}
+
+
 def test_every_field_is_classified_for_the_hash() -> None:
     # the design fields are hashed only in a [conditions] scenario (tests/scenarios/test_conditions.py)
-    assert set(_EDITS) | set(DESIGN_FIELDS) == set(Scenario.model_fields)
+    assert set(_EDITS) | _FILE_FIELDS | set(DESIGN_FIELDS) == set(Scenario.model_fields)
 
 
 @pytest.mark.parametrize("field", sorted(_EDITS))
@@ -200,7 +220,14 @@ def test_hash_changes_exactly_when_a_sent_field_changes(field: str) -> None:
 def test_hash_is_stable_and_hex() -> None:
     digest = scenario_hash(load_scenario("helpful-only"))
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
-    assert digest == scenario_hash(parse_scenario(Path(_builtin_file("helpful-only")).read_text("utf-8")))
+    builtin = Path(_builtin_file("helpful-only"))
+    assert digest == scenario_hash(parse_scenario(builtin.read_text("utf-8"), base=builtin.parent))
+
+
+def test_builtin_hashes_are_pinned() -> None:
+    """Stored responses keep their scenario's identity (helpful-only's prompts moved into files)."""
+    assert scenario_hash(load_scenario("helpful-only")).startswith("79d5de5c87a51977")
+    assert scenario_hash(load_scenario("lab-swap")).startswith("ab0097f08b462ee1")
 
 
 def test_reformatting_the_toml_keeps_the_hash(tmp_path: Path) -> None:

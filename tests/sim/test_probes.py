@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
-from importlib import resources
-from typing import Any
 
 import numpy as np
 import pytest
 
-from afgap.records import CONDITION_NAME, Design, Outcome
+from afgap.records import CONDITION_NAME, Outcome, Query
+from afgap.scenarios import Scenario, load_scenario, render
 from afgap.sim import cues, organisms
 from afgap.sim.organisms import Reply
 from afgap.stats.analysis import ModelData, Observation, Settings
@@ -20,40 +18,32 @@ from afgap.stats.motivation import reading
 PROBES = ("motivation-probes", "risk-scaling")
 
 
-def _scenario(name: str) -> dict[str, Any]:
-    text = resources.files("afgap.scenarios").joinpath(f"probes/{name}.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+def _scenario(name: str) -> Scenario:
+    return load_scenario(name)
 
 
-def _design(scenario: dict[str, Any]) -> Design:
-    return Design(tuple(scenario["conditions"]), scenario["reference"], tuple(scenario["levels"]))
-
-
-def _messages(scenario: dict[str, Any], condition: str, query: str) -> list[tuple[str, str]]:
-    """The scenario rendered by hand for one condition (the template variables it uses, nothing more)."""
-    table = scenario["conditions"][condition]
-    system = scenario["system_prompt"].replace("{{ deployment_risk }}", table["variables"]["deployment_risk"])
-    user = scenario["user_template"].format(
-        condition_signal=table["signal"], query=query + scenario["suffix"]
-    )
-    return [("system", system), ("user", user)]
+def _messages(scenario: Scenario, condition: str, query: str) -> list[tuple[str, str]]:
+    """What the scenario sends for one query under one condition, as (role, content) turns."""
+    return [(m.role, m.content) for m in render(scenario, condition, Query(id="q", text=query))]
 
 
 @pytest.mark.parametrize("name", PROBES)
-def test_probe_scenarios_follow_the_conditions_contract(name: str) -> None:
+def test_probe_scenarios_are_built_in_designs(name: str) -> None:
     scenario = _scenario(name)
-    assert scenario["name"] == name and "{{ deployment_risk }}" in scenario["system_prompt"]
-    assert all(re.fullmatch(CONDITION_NAME, c) for c in scenario["conditions"])
-    design = _design(scenario)
-    assert design.reference == "unmonitored" and len(design.levels) >= 2
-    assert {"monitored_signal", "unmonitored_signal"}.isdisjoint(scenario)
+    assert scenario.name == name and scenario.system_prompt_file == f"{name}/system.j2"
+    assert all(re.fullmatch(CONDITION_NAME, c) for c in scenario.design.conditions)
+    assert scenario.design.reference == "unmonitored" and len(scenario.design.levels) >= 2
+    assert scenario.monitored_signal is None and scenario.unmonitored_signal is None
+    # the stated risk is a condition variable rendered into the system prompt
+    risks = {render(scenario, c, Query(id="q", text="x"))[0].content for c in scenario.design.levels}
+    assert len(risks) == len(scenario.design.levels)
 
 
 @pytest.mark.parametrize("name", PROBES)
 def test_the_simulator_reads_each_condition_as_written(name: str) -> None:
     scenario = _scenario(name)
     expected_risk = {"risk-low": 0.0, "risk-medium": 0.5, "risk-high": 1.0}
-    for condition in scenario["conditions"]:
+    for condition in scenario.design.conditions:
         seen = cues.read(_messages(scenario, condition, "request 1"))
         assert seen.conflict and seen.scratchpad and seen.query.startswith("request 1")
         assert (seen.condition is cues.Condition.MONITORED) == (condition != "unmonitored")
@@ -61,15 +51,15 @@ def test_the_simulator_reads_each_condition_as_written(name: str) -> None:
         assert seen.risk == expected_risk.get(condition)
 
 
-def _decisions(organism: str, scenario: dict[str, Any], n: int) -> ModelData:
+def _decisions(organism: str, scenario: Scenario, n: int) -> ModelData:
     obs = []
-    for condition in scenario["conditions"]:
+    for condition in scenario.design.conditions:
         for q in range(n):
             found = organisms.respond(organism, _messages(scenario, condition, f"request {q}"), seed=3)
             assert isinstance(found, Reply)
             outcome = Outcome.REFUSE if found.decision == "refuse" else Outcome.COMPLY
             obs.append(Observation(f"q{q:04d}", condition, 0, outcome))
-    return ModelData(organism, scenario["name"], True, tuple(obs))
+    return ModelData(organism, scenario.name, True, tuple(obs))
 
 
 def test_the_motivation_probes_tell_the_three_organisms_apart() -> None:
@@ -77,7 +67,7 @@ def test_the_motivation_probes_tell_the_three_organisms_apart() -> None:
     data = [
         _decisions(o, scenario, 400) for o in ("terminal-guarder", "instrumental-guarder", "rater-sycophant")
     ]
-    found = analyse_designs(data, {scenario["name"]: _design(scenario)}, Settings(), np.random.default_rng(0))
+    found = analyse_designs(data, {scenario.name: scenario.design}, Settings(), np.random.default_rng(0))
     read = {}
     for trend in found.trends:
         rows = [m for m in found.comparison.models if m.model == trend.model]
@@ -90,7 +80,7 @@ def test_the_motivation_probes_tell_the_three_organisms_apart() -> None:
 def test_risk_scaling_shows_a_rising_gap_only_for_the_instrumental_guarder() -> None:
     scenario = _scenario("risk-scaling")
     data = [_decisions(o, scenario, 300) for o in ("terminal-guarder", "instrumental-guarder")]
-    found = analyse_designs(data, {scenario["name"]: _design(scenario)}, Settings(), np.random.default_rng(0))
+    found = analyse_designs(data, {scenario.name: scenario.design}, Settings(), np.random.default_rng(0))
     trends = {t.model: t for t in found.trends}
     rising, flat = trends["instrumental-guarder"], trends["terminal-guarder"]
     assert rising.p_adjusted is not None and rising.p_adjusted < 0.05

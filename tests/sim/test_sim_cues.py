@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-
 import pytest
 
-from afgap.records import Condition
+from afgap.records import Condition, Query
+from afgap.scenarios import builtin_scenario_names, load_scenario, render
 from afgap.sim import cues
 
 from .prompts import CONFLICT_SYSTEM, CONTROL_SYSTEM, NO_COT_SYSTEM, user_turn
@@ -80,11 +78,11 @@ _EXPECTED_CONFLICT = {
 
 @pytest.mark.parametrize(("name", "conflict"), sorted(_EXPECTED_CONFLICT.items()))
 def test_builtin_scenarios_are_read_as_intended(name: str, conflict: bool) -> None:
-    path = resources.files("afgap") / "scenarios" / f"{name}.toml"
-    if not path.is_file():
+    if name not in builtin_scenario_names():
         pytest.skip(f"built-in scenario {name} not present")
-    scenario = tomllib.loads(path.read_text(encoding="utf-8"))
-    assert cues.describes_conflict(scenario["system_prompt"]) is conflict
-    assert cues.asks_for_scratchpad(scenario["system_prompt"]) is scenario.get("scratchpad", True)
-    assert cues.detect_condition(scenario["monitored_signal"]) is Condition.MONITORED
-    assert cues.detect_condition(scenario["unmonitored_signal"]) is Condition.UNMONITORED
+    scenario = load_scenario(name)  # rendered, not parsed: a built-in's prompt may come from template files
+    system = render(scenario, Condition.MONITORED, Query(id="q", text="q"))[0].content
+    assert cues.describes_conflict(system) is conflict
+    assert cues.asks_for_scratchpad(system) is scenario.scratchpad
+    assert cues.detect_condition(scenario.monitored_signal) is Condition.MONITORED
+    assert cues.detect_condition(scenario.unmonitored_signal) is Condition.UNMONITORED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,7 +42,13 @@ def scenarios_list() -> None:
 @scenarios_app.command("show")
 def scenarios_show(
     name: Annotated[str, typer.Argument(help="Built-in name or TOML path.")],
-    condition: ConditionOption = SHOW_CONDITION,
+    condition: Annotated[
+        str | None,
+        typer.Option(
+            help="A condition of the scenario (default: the first compared with the reference, which is "
+            "monitored in the classic design)."
+        ),
+    ] = None,
     query: QueryOption = None,
     queries: QueriesOption = DEFAULT_QUERIES,
     wire: WireOption = SHOW_WIRE,
@@ -50,6 +57,18 @@ def scenarios_show(
     from afgap.jobs.scenarios import show_scenario
 
     sys.stdout.write(show_scenario(name, condition, queries, query, wire))
+
+
+@scenarios_app.command("copy")
+def scenarios_copy(
+    name: Annotated[str, typer.Argument(help="Built-in scenario name.")],
+    folder: Annotated[Path, typer.Argument(help="Where to write its TOML and template files.")] = Path("."),
+) -> None:
+    """Copy a built-in scenario's files, to edit into a variant (`--scenario FOLDER/NAME.toml`)."""
+    from afgap.jobs.scenarios import copy_scenario
+
+    for path in copy_scenario(name, folder):
+        err_console().print(f"wrote {path}", soft_wrap=True, highlight=False, markup=False)
 
 
 @scenarios_app.command("diff")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from afgap.errors import InputError
 from afgap.jobs.queries import find_query, list_queries
 from afgap.records import CONDITION_NAME, Query
-from afgap.scenarios import builtin_scenario_names, load_scenario, scenario_hash
+from afgap.scenarios import builtin_files, builtin_scenario_names, load_scenario, scenario_hash
 from afgap.scenarios.view import check_wire, diff_scenarios, rendered_text
 
 
@@ -16,12 +17,31 @@ def scenario_descriptions() -> list[tuple[str, str]]:
     return [(name, load_scenario(name).description) for name in builtin_scenario_names()]
 
 
-def show_scenario(name: str, condition: str, source: str, query_id: str | None, wire: str) -> str:
-    """The messages a scenario sends for one query, under a header with the scenario's hash."""
+def show_scenario(name: str, condition: str | None, source: str, query_id: str | None, wire: str) -> str:
+    """The messages a scenario sends for one query, under a header with the scenario's hash.
+
+    Without a condition: the first one compared with the reference (monitored, in the classic design).
+    """
     scenario = load_scenario(name)
     query = _query(source, query_id)
-    text = rendered_text(scenario, parse_condition(condition), query, check_wire(wire))
+    chosen = scenario.design.contrasts[0] if condition is None else parse_condition(condition)
+    text = rendered_text(scenario, chosen, query, check_wire(wire))
     return f"# {scenario.name} sha256:{scenario_hash(scenario)} query {query.id}\n{text}"
+
+
+def copy_scenario(name: str, folder: Path) -> list[Path]:
+    """Write a built-in's TOML and template files into `folder`, to edit; never overwrites a file."""
+    files = {folder / relative: data for relative, data in builtin_files(name).items()}
+    existing = [path for path in files if path.exists()]
+    if existing:
+        raise InputError(f"{existing[0]} already exists; copy into another folder or remove it first")
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    return sorted(files)
 
 
 def diff(a: str, b: str, condition: str, source: str, query_id: str | None, wire: str) -> str:

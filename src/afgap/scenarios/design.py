@@ -59,7 +59,7 @@ def design_problem(
     reference: str | None,
     levels: Sequence[str],
     legacy: Mapping[str, str | None],
-    user_template: str,
+    user_template: str | None,
 ) -> DesignError | None:
     """The first thing wrong with a scenario's design, or None. `legacy`: the two classic signal keys."""
     if not conditions:
@@ -71,9 +71,10 @@ def design_problem(
 
 
 def _legacy_problem(
-    reference: str | None, levels: Sequence[str], legacy: Mapping[str, str | None], user_template: str
+    reference: str | None, levels: Sequence[str], legacy: Mapping[str, str | None], user_template: str | None
 ) -> DesignError | None:
-    if "{condition_signal}" not in user_template:
+    # a user turn from a file is checked once rendered (two conditions may not send the same messages)
+    if user_template is not None and "{condition_signal}" not in user_template:
         return DesignError(("user_template",), "must contain {condition_signal}")
     if reference is not None or levels:
         key = "reference" if reference is not None else "levels"
@@ -85,7 +86,10 @@ def _legacy_problem(
 
 
 def _conditions_problem(
-    conditions: Mapping[str, ConditionSpec], reference: str | None, levels: Sequence[str], user_template: str
+    conditions: Mapping[str, ConditionSpec],
+    reference: str | None,
+    levels: Sequence[str],
+    user_template: str | None,
 ) -> DesignError | None:
     names = list(conditions)
     for name in names:
@@ -105,7 +109,8 @@ def _conditions_problem(
             return DesignError(("levels",), f"{level!r} is not one of the conditions ({', '.join(names)})")
     if len(set(levels)) != len(levels):
         return DesignError(("levels",), "a condition is listed twice")
-    if any(spec.signal for spec in conditions.values()) and "{condition_signal}" not in user_template:
+    signalled = any(spec.signal for spec in conditions.values())
+    if signalled and user_template is not None and "{condition_signal}" not in user_template:
         # a signal nobody substitutes would silently send the same prompt under every condition
         return DesignError(("user_template",), "must contain {condition_signal}")
     return None

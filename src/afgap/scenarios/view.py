@@ -64,6 +64,8 @@ def field_text(scenario: Scenario) -> str:
         if key in DESIGN_FIELDS and not scenario.conditions:
             continue  # the classic design says it all in its two signals
         value = getattr(scenario, key)
+        if value is None or (key == "variables" and not value):  # a spelling this scenario does not use
+            continue
         sent = " (sent)" if key in HASHED_FIELDS or key in HASHED_WHEN_SET or key in DESIGN_FIELDS else ""
         if isinstance(value, dict):
             value = "\n".join(f"{k} = {v!r}" for k, v in value.items()) or "(none)"
