@@ -43,6 +43,19 @@ def test_adjustment_matches_statsmodels_and_skips_missing() -> None:
     assert adjust_pvalues([], "holm") == []
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, 0.001, 0.01, 0.02, 0.05, 0.2, 0.5, 1.0]) | st.floats(0.0, 1.0), max_size=40
+    )
+)
+def test_holm_is_the_statsmodels_holm_ties_included(p: list[float]) -> None:
+    if not p:
+        return
+    expected = multipletests(np.array(p), method="holm")[1]
+    assert adjust_pvalues(p, "holm") == pytest.approx(list(expected), abs=1e-12)
+
+
 def gap(estimate: float | None, low: float | None, high: float | None, p_adj: float | None) -> GapSummary:
     return GapSummary(estimate, low, high, p_adj, p_adj, p_adj)
 

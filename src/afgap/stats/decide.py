@@ -11,7 +11,7 @@ from statsmodels.stats.multitest import multipletests
 
 from afgap.stats.types import GapSummary, ModelResult
 
-_STATSMODELS_METHOD = {"holm": "holm", "bh": "fdr_bh"}
+_STATSMODELS_METHOD = {"bh": "fdr_bh"}
 
 
 def adjust_pvalues(p_values: Sequence[float | None], correction: str) -> list[float | None]:
@@ -21,9 +21,29 @@ def adjust_pvalues(p_values: Sequence[float | None], correction: str) -> list[fl
     if not present:
         return adjusted
     raw = np.array([p_values[i] for i in present], dtype=np.float64)
-    values = raw if correction == "none" else multipletests(raw, method=_STATSMODELS_METHOD[correction])[1]
+    if correction == "holm":
+        values = _holm(raw)
+    else:
+        values = (
+            raw if correction == "none" else multipletests(raw, method=_STATSMODELS_METHOD[correction])[1]
+        )
     for i, value in zip(present, values, strict=True):
         adjusted[i] = float(min(max(value, 0.0), 1.0))
+    return adjusted
+
+
+def _holm(raw: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment: max over j <= i of (m - j) p_(j), capped at 1, in the input order.
+
+    statsmodels' own Holm branch runs a full gc.collect() per call (60 ms and more in a large process,
+    where a multi-condition compare adjusts several families); the arithmetic is this, and a test checks it
+    against statsmodels.
+    """
+    order = np.argsort(raw, kind="stable")
+    m = raw.size
+    stepped = np.maximum.accumulate(raw[order] * np.arange(m, 0, -1))
+    adjusted = np.empty_like(raw)
+    adjusted[order] = np.minimum(stepped, 1.0)
     return adjusted
 
 
