@@ -43,15 +43,17 @@ def test_adjustment_matches_statsmodels_and_skips_missing() -> None:
     assert adjust_pvalues([], "holm") == []
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from([0.0, 0.001, 0.01, 0.02, 0.05, 0.2, 0.5, 1.0]) | st.floats(0.0, 1.0), max_size=40
-    )
-)
+# A few fixed cases: each statsmodels Holm call runs a full garbage collection (why afgap computes its own).
+HOLM_CASES = [
+    [0.01, 0.04, 0.03, 0.005],
+    [0.02, 0.02, 0.02, 0.5, 0.0, 1.0],  # ties, zero and one
+    [float(x) for x in np.random.default_rng(7).uniform(0, 0.1, 40)],
+    [0.3],
+]
+
+
+@pytest.mark.parametrize("p", HOLM_CASES)
 def test_holm_is_the_statsmodels_holm_ties_included(p: list[float]) -> None:
-    if not p:
-        return
     expected = multipletests(np.array(p), method="holm")[1]
     assert adjust_pvalues(p, "holm") == pytest.approx(list(expected), abs=1e-12)
 
