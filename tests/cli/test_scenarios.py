@@ -87,3 +87,21 @@ def test_queries_list_and_show(cli: Any) -> None:
     assert listed.exit_code == 0 and listed.stdout.count("\n") >= 1
     shown = cli("queries", "show", "afg-027")
     assert shown.json()["id"] == "afg-027"
+
+
+def test_copy_writes_a_built_in_with_its_template_files_and_never_overwrites(
+    cli: Any, tmp_path: Path
+) -> None:
+    result = cli("scenarios", "copy", "motivation-probes", "mine")
+    assert result.exit_code == 0, result.stderr
+    copied = tmp_path / "mine" / "motivation-probes.toml"
+    assert (tmp_path / "mine" / "motivation-probes" / "system.j2").is_file()
+    # the copy sends what the built-in sends, so it is the same scenario
+    assert scenario_hash(load_scenario(str(copied))) == scenario_hash(load_scenario("motivation-probes"))
+    before = copied.read_bytes()
+    again = cli("scenarios", "copy", "motivation-probes", "mine")
+    assert again.exit_code == 2 and again.stderr.count("\n") == 1
+    assert "already exists" in again.stderr and copied.read_bytes() == before
+    unknown = cli("scenarios", "copy", "nope", "elsewhere")
+    assert unknown.exit_code == 2 and "unknown built-in scenario 'nope'" in unknown.stderr
+    assert not (tmp_path / "elsewhere").exists()
