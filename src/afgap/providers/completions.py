@@ -15,7 +15,7 @@ from afgap.providers.openai import classify_error, headers
 from afgap.providers.wire import (
     MalformedResponse,
     clean_text,
-    error_fields,
+    first_choice,
     optional_count,
     optional_text,
 )
@@ -61,11 +61,7 @@ def to_wire(
 
 def from_wire(body: Mapping[str, Any]) -> Completion:
     """A Completion from a text_completion body; a reply cut at `</OUTPUT>` gets the tag back."""
-    choices = body.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
-        _, _, reason = error_fields(body) if "error" in body else (None, None, "no choices in response")
-        raise MalformedResponse(reason or "no choices in response")
-    choice = choices[0]
+    choice = first_choice(body)
     text = choice.get("text")
     if not isinstance(text, str):
         raise MalformedResponse("choices[0].text is not a string")

@@ -12,10 +12,10 @@ from afgap.providers import prefill as prefills
 from afgap.providers.wire import (
     NOT_FOUND_CODES,
     ErrorInfo,
-    MalformedResponse,
     classify_status,
     clean_text,
     error_fields,
+    first_choice,
     one_line,
     optional_count,
     optional_text,
@@ -70,11 +70,7 @@ def to_wire(
 
 def from_wire(body: Mapping[str, Any]) -> Completion:
     """A Completion from a chat.completion body; content_filter or a refusal field is an API refusal."""
-    choices = body.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
-        _, _, reason = error_fields(body) if "error" in body else (None, None, "no choices in response")
-        raise MalformedResponse(reason or "no choices in response")
-    choice = choices[0]
+    choice = first_choice(body)
     message = choice.get("message") or {}
     refusal = message.get("refusal")
     finish = choice.get("finish_reason")

@@ -229,3 +229,12 @@ def _http_date_delta(text: str, now: float) -> float | None:
 def encode_body(body: Mapping[str, Any]) -> bytes:
     """Compact JSON bytes for a request body."""
     return wirejson.dumps(body)
+
+
+def first_choice(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`choices[0]` of an OpenAI-format reply; MalformedResponse (naming a carried error) without one."""
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+        _, _, reason = error_fields(body) if "error" in body else (None, None, "no choices in response")
+        raise MalformedResponse(reason or "no choices in response")
+    return choices[0]

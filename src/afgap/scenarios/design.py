@@ -14,7 +14,14 @@ from pydantic import ConfigDict, Field, field_validator
 
 from afgap.records import CONDITION_NAME, TWO_CONDITION, Condition, Design, Frozen
 
-__all__ = ["RESERVED_VARIABLES", "ConditionSpec", "DesignError", "design_of", "design_problem"]
+__all__ = [
+    "RESERVED_VARIABLES",
+    "ConditionSpec",
+    "DesignError",
+    "check_variable_names",
+    "design_of",
+    "design_problem",
+]
 
 _CONDITION = re.compile(CONDITION_NAME)
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -22,6 +29,16 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_VARIABLES = frozenset({"query", "user_input", "condition", "condition_signal"})
 
 Value = str | int | float | bool
+
+
+def check_variable_names(variables: dict[str, Value]) -> dict[str, Value]:
+    """ValueError for a template variable name that is not an identifier, or one afgap sets itself."""
+    for name in variables:
+        if not _VARIABLE.fullmatch(name):
+            raise ValueError(f"{name!r} is not a template variable name (letters, digits, '_')")
+        if name in RESERVED_VARIABLES:
+            raise ValueError(f"{name!r} is set by afgap for each call; choose another name")
+    return variables
 
 
 class DesignError(ValueError):
@@ -46,12 +63,7 @@ class ConditionSpec(Frozen):
     @field_validator("variables")
     @classmethod
     def _variable_names(cls, value: dict[str, Value]) -> dict[str, Value]:
-        for name in value:
-            if not _VARIABLE.fullmatch(name):
-                raise ValueError(f"{name!r} is not a variable name (letters, digits, '_')")
-            if name in RESERVED_VARIABLES:
-                raise ValueError(f"{name!r} is set by afgap for every condition; choose another name")
-        return value
+        return check_variable_names(value)
 
 
 def design_problem(

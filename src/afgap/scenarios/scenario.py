@@ -19,7 +19,14 @@ from pydantic import (
 import afgap.scenarios.templates as templates
 from afgap.errors import ScenarioError
 from afgap.records import Design, Frozen, Message, Query
-from afgap.scenarios.design import ConditionSpec, design_of, design_problem, legacy_signal
+from afgap.scenarios.design import (
+    ConditionSpec,
+    Value,
+    check_variable_names,
+    design_of,
+    design_problem,
+    legacy_signal,
+)
 
 CONTINUATION = "<NEXT/>"
 """The user turn sent when a reply stops inside the scratchpad (up to max_turns)."""
@@ -29,7 +36,6 @@ _PLACEHOLDER = re.compile(r"\{(condition_signal|query)\}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _HASH_FORMAT = "afgap/scenario@1"
 _FILES_HASH_FORMAT = "afgap/scenario-files@1"
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Everything that changes what a provider receives; name, description, notes and citation do not,
 # so renaming or re-documenting a scenario keeps its stored responses.
@@ -73,7 +79,7 @@ class Scenario(Frozen):
         default=None,
         description="Where {% include %} looks, relative to the scenario file (default: its folder).",
     )
-    variables: dict[str, str | int | float | bool] = Field(
+    variables: dict[str, Value] = Field(
         default_factory=dict, description="Template variables for the file templates."
     )
     monitored_signal: str | None = Field(
@@ -134,13 +140,8 @@ class Scenario(Frozen):
 
     @field_validator("variables")
     @classmethod
-    def _variable_names(cls, value: dict[str, object]) -> dict[str, object]:
-        for name in value:
-            if not _IDENTIFIER.fullmatch(name):
-                raise ValueError(f"{name!r} is not a template variable name (letters, digits, '_')")
-            if name in templates.RESERVED:
-                raise ValueError(f"{name!r} is set by afgap for each call; choose another name")
-        return value
+    def _variable_names(cls, value: dict[str, Value]) -> dict[str, Value]:
+        return check_variable_names(value)
 
     @field_validator("monitored_signal", "unmonitored_signal")
     @classmethod
