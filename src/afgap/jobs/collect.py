@@ -15,9 +15,10 @@ from pathlib import Path
 
 from afgap.engine import eventloop
 from afgap.engine.plans import PlannedCall, plan_calls
-from afgap.engine.pricing import PriceTable, estimate_input_tokens, load_prices
+from afgap.engine.pricing import PriceTable, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
+from afgap.jobs.estimate import Estimate, estimate_plans
 from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
@@ -71,17 +72,6 @@ class CollectRequest:
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     # The loopback simulator started for `sim/…` models (by default on a free port).
     simulator: SimSettings = field(default_factory=SimSettings)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A plan's size and price before sending: tokens are estimates (pricing module), cost None if unknown."""
-
-    input_tokens: int = 0
-    input_cost_usd: float | None = 0.0
-    max_output_cost_usd: float | None = 0.0
-    unpriced_models: tuple[str, ...] = ()
-    prices_as_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,28 +239,6 @@ def _with_outcome(base: CollectSummary, run: RunSummary) -> CollectSummary:
         budget_stopped=run.budget_stopped,
         auth_failures=tuple(run.auth_failures),
         first_errors=dict(run.first_errors),
-    )
-
-
-def estimate_plans(plans: Sequence[CallPlan], prices: PriceTable) -> Estimate:
-    """Estimated input tokens and cost of sending `plans` (first turns only; see afgap.engine.pricing)."""
-    tokens, input_cost, output_cost, unpriced = 0, 0.0, 0.0, set()
-    for plan in plans:
-        n = estimate_input_tokens(plan)
-        tokens += n
-        price = prices.lookup(plan.spec.model)
-        if price is None:
-            unpriced.add(plan.spec.model)
-            continue
-        input_cost += n * price.input / 1e6
-        output_cost += plan.sampling.max_tokens * price.output / 1e6
-    known = not unpriced
-    return Estimate(
-        tokens,
-        input_cost if known else None,
-        output_cost if known else None,
-        tuple(sorted(unpriced)),
-        prices.as_of,
     )
 
 
