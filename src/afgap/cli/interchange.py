@@ -42,7 +42,8 @@ class ExportFormat(StrEnum):
 
 
 ExportFormatOption = Annotated[
-    ExportFormat, typer.Option("--format", help="jsonl, or parquet (typed columns; needs afgap[parquet]).")
+    ExportFormat,
+    typer.Option("--format", help=literal("jsonl, or parquet (typed columns; needs afgap[parquet]).")),
 ]
 OutOption = Annotated[
     Path | None, typer.Option("--out", help=literal("Output file [default: stdout; parquet needs one]."))
