@@ -133,7 +133,29 @@ def test_dry_run_says_cost_unknown_without_a_price(cli: Any, db: Path, sim: Any)
         "collect", "-m", "openai-api/local/faker", "--limit", "3", "--dry-run", "--db", str(db), env=env
     )
     assert result.exit_code == 0
-    assert "estimated cost: unknown (no price for openai-api/local/faker" in result.stderr
+    assert "  openai-api/local/faker: 6 calls, ~" in result.stderr
+    assert "estimated cost: unknown (no public price: openai-api/local/faker (see --prices))" in result.stderr
+
+
+def test_dry_run_needs_no_key_and_sums_the_priced_models(
+    cli: Any, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    opus, unpriced = "anthropic/claude-3-opus-20240229", "openrouter/nobody/unlisted"
+    args = ["collect", "-m", opus, "-m", unpriced, "--limit", "2", "--max-tokens", "1000", "--dry-run"]
+    result = cli(*args, "--db", str(db))
+    assert result.exit_code == 0, result.stderr
+    # 2 queries x 2 conditions x 1 sample; 4 x 1000 output tokens at $75 per 1M is $0.30.
+    assert f"  {opus}: 4 calls, ~" in result.stderr
+    assert "up to $0.30 output (price as of 2025-06-01)" in result.stderr
+    assert f"  {unpriced}: 4 calls, ~" in result.stderr and "no public price\n" in result.stderr
+    assert "up to $0.30 output (if every reply used --max-tokens); priced models only, " in result.stderr
+    assert f"no public price: {unpriced} (see --prices)" in result.stderr
+    # Sending still needs the key, named before anything is sent.
+    sent = cli(*args[:-1], "--db", str(db))
+    assert sent.exit_code == 2
+    assert _error_line(sent) == f"afgap: error: no API key for {opus}: set ANTHROPIC_API_KEY"
 
 
 def test_max_cost_needs_a_price_then_stops_before_exceeding_it(

@@ -115,3 +115,19 @@ def test_export_and_report_examples_do_not_depend_on_arrival_order(cli: Any, tmp
         pages.append("\n".join(line for line in page.read_text().splitlines() if "UTC" not in line))
     assert exports[0] == exports[1] and exports[0].count("\n") == len(rows)
     assert pages[0] == pages[1] and "answer " in pages[0]
+
+
+def test_export_out_writes_the_stdout_bytes_and_parquet_needs_a_file(cli: Any, tmp_path: Path) -> None:
+    db = str(tmp_path / "s.sqlite")
+    rows = synthetic_records(RATES, n_queries=3)
+    assert cli("import", str(write_jsonl(tmp_path / "in.jsonl", rows)), "--db", db).exit_code == 0
+    out = tmp_path / "out.jsonl"
+    result = cli("export", "--out", str(out), "--db", db)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert f"exported {len(rows)} records to {out}" in result.stderr
+    assert out.read_text(encoding="utf-8") == cli("export", "--db", db).stdout
+    binary = cli("export", "--format", "parquet", "--db", db)
+    assert binary.exit_code == 2 and binary.stdout == ""
+    assert binary.stderr.strip() == (
+        "afgap: error: --format parquet needs --out FILE: Parquet is binary, not for stdout"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,12 +34,42 @@ ScorerOption = Annotated[str | None, typer.Option(help="Scorer whose value is th
 ScenarioOption = Annotated[str | None, typer.Option(help=literal("Scenario name [default: the log's task]."))]
 
 
-def export(db: DbOption = None) -> None:
-    """Write every stored response to stdout as interchange JSONL."""
-    from afgap.jobs.interchange import export_store
+class ExportFormat(StrEnum):
+    """`afgap export --format` values."""
 
-    count = export_store(resolve_db(db), sys.stdout)
-    err_console().print(f"exported {count} records")
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+ExportFormatOption = Annotated[
+    ExportFormat,
+    typer.Option("--format", help=literal("jsonl, or parquet (typed columns; needs afgap[parquet]).")),
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help=literal("Output file [default: stdout; parquet needs one]."))
+]
+
+
+def export(
+    format_: ExportFormatOption = ExportFormat.jsonl, out: OutOption = None, db: DbOption = None
+) -> None:
+    """Write every stored response as interchange JSONL (stdout by default), or as a Parquet file."""
+    from afgap.errors import InputError
+    from afgap.jobs.interchange import export_file, export_store
+
+    if format_ is ExportFormat.parquet:
+        from afgap.jobs.parquet_export import export_parquet
+
+        if out is None:
+            raise InputError("--format parquet needs --out FILE: Parquet is binary, not for stdout")
+        count = export_parquet(resolve_db(db), out)
+    elif out is None:
+        count = export_store(resolve_db(db), sys.stdout)
+    else:
+        count = export_file(resolve_db(db), out)
+    err_console().print(
+        f"exported {count} records" + (f" to {out}" if out else ""), markup=False, soft_wrap=True
+    )
 
 
 def import_(

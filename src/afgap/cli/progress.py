@@ -15,6 +15,7 @@ from afgap.errors import PartialFailure
 
 if TYPE_CHECKING:
     from afgap.jobs.collect import CollectRequest, CollectSummary
+    from afgap.jobs.estimate import Estimate, ModelEstimate
     from afgap.jobs.progress import ProgressEvent
 
 PLAIN_INTERVAL_S = 5.0
@@ -168,16 +169,33 @@ def _report_plan(summary: CollectSummary) -> None:
         soft_wrap=True,
     )
     console.print(f"estimated input tokens: ~{est.input_tokens:,} (characters / 4)", soft_wrap=True)
-    if est.unpriced_models:
-        console.print(
-            f"estimated cost: unknown (no price for {', '.join(est.unpriced_models)}; see --prices)"
-        )
-    elif est.input_cost_usd is not None and est.max_output_cost_usd is not None:
-        console.print(
-            f"estimated cost: ${est.input_cost_usd:.2f} input + up to ${est.max_output_cost_usd:.2f} output "
-            f"(if every reply used --max-tokens); prices as of {est.prices_as_of or 'unknown'}",
-            soft_wrap=True,
-        )
+    for line in plan_lines(est):
+        console.print(line, soft_wrap=True, markup=False)
+
+
+def plan_lines(est: Estimate) -> list[str]:
+    """One line per model (calls, input tokens, its cost), then the total of the priced models."""
+    lines = [
+        f"  {m.model}: {m.calls:,} calls, ~{m.input_tokens:,} input tokens, {_model_cost(m)}"
+        for m in est.models
+    ]
+    unpriced = f"no public price: {', '.join(est.unpriced_models)} (see --prices)"
+    if not est.priced:
+        return [*lines, f"estimated cost: unknown ({unpriced})"] if est.unpriced_models else lines
+    total = (
+        f"estimated cost: ${est.input_cost_usd:.2f} input + up to ${est.max_output_cost_usd:.2f} output "
+        "(if every reply used --max-tokens)"
+    )
+    return [*lines, f"{total}; priced models only, {unpriced}" if est.unpriced_models else total]
+
+
+def _model_cost(m: ModelEstimate) -> str:
+    if m.input_cost_usd is None or m.max_output_cost_usd is None:
+        return "no public price"
+    return (
+        f"${m.input_cost_usd:.2f} input + up to ${m.max_output_cost_usd:.2f} output "
+        f"(price as of {m.price_as_of or 'unknown'})"
+    )
 
 
 def _elsewhere(summary: CollectSummary) -> str:

@@ -31,10 +31,12 @@ _EXAMPLE = '"openai/gpt-4o" = {input = 2.5, output = 10}'
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per 1M input and output tokens."""
+    """USD per 1M input and output tokens; when the vendor's page said so, and its batch discount."""
 
     input: float
     output: float
+    as_of: str | None = None
+    batch_discount: float | None = None  # fraction off both rates in the vendor's batch API, e.g. 0.5
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ class PriceEntry(FileRecord):
     """USD per 1M input tokens."""
     output: float = Field(ge=0)
     """USD per 1M output tokens."""
+    as_of: str | date | None = None
+    """When this price was read from the vendor's page (else the file's `as_of` holds)."""
+    batch_discount: float | None = Field(default=None, ge=0, lt=1)
+    """Fraction off both rates in the vendor's batch API (0.5: half price), where the vendor publishes one."""
+    source: str | None = None
+    """Where the price was read (a vendor pricing page)."""
 
 
 class PriceFile(FileRecord):
@@ -101,8 +109,14 @@ class PriceFile(FileRecord):
 
     def table(self) -> PriceTable:
         """The prices as the lookup table the engine uses."""
-        prices = {key: Price(entry.input, entry.output) for key, entry in self.models.items()}
-        return PriceTable(prices, None if self.as_of is None else str(self.as_of))
+        as_of = None if self.as_of is None else str(self.as_of)
+        prices = {key: _price(entry, as_of) for key, entry in self.models.items()}
+        return PriceTable(prices, as_of)
+
+
+def _price(entry: PriceEntry, file_as_of: str | None) -> Price:
+    as_of = file_as_of if entry.as_of is None else str(entry.as_of)
+    return Price(entry.input, entry.output, as_of, entry.batch_discount)
 
 
 def estimate_input_tokens(plan: CallPlan) -> int:

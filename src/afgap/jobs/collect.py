@@ -130,10 +130,10 @@ def validate_request(req: CollectRequest) -> None:
         raise InputError(f"--temperature must be in [0, 2], got {req.sampling.temperature}")
 
 
-def resolve_models(models: Sequence[str], env: Mapping[str, str]) -> list[ModelSpec]:
-    """Resolve every model string and check its key is set, before anything is sent."""
+def resolve_models(models: Sequence[str], env: Mapping[str, str], keys: bool = True) -> list[ModelSpec]:
+    """Resolve every model string and, when `keys` (about to send), check its key is set."""
     specs = [resolve(m, env) for m in dict.fromkeys(models)]
-    for spec in specs:
+    for spec in specs if keys else ():
         api_key(spec, env)
     return specs
 
@@ -154,7 +154,7 @@ def collect(
     """
     validate_request(req)
     notice = notice or (lambda _line: None)
-    specs = resolve_models(req.models, env)
+    specs = resolve_models(req.models, env, keys=not req.dry_run)  # keys are needed only to send
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]

@@ -15,7 +15,7 @@ from typing import IO
 
 from afgap import files
 from afgap.classify.labels import default_labels
-from afgap.errors import ImportFormatError
+from afgap.errors import ImportFormatError, InputError
 from afgap.jobs.value_maps import ValueMaps, apply_value_maps, parse_value_maps
 from afgap.records import InterchangeRecord, Label, Outcome
 from afgap.report.safe import BIDI_CONTROLS
@@ -40,6 +40,16 @@ def export_store(db: Path, out: IO[str]) -> int:
     """Write every response stored in db to out as interchange JSONL; returns the count."""
     with open_store(db, readonly=True) as store:
         return export_jsonl(store, out)
+
+
+def export_file(db: Path, out: Path) -> int:
+    """Write every response stored in db to the file `out` as interchange JSONL; returns the count."""
+    with open_store(db, readonly=True) as store:
+        try:
+            with out.open("w", encoding="utf-8") as f:
+                return export_jsonl(store, f)
+        except OSError as exc:
+            raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def import_file(
