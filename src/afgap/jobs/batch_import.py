@@ -23,7 +23,7 @@ from afgap.providers.conversation import Transcript, needs_continuation, sent_me
 from afgap.providers.transport import Reply
 from afgap.providers.wire import one_line
 from afgap.records import CallRecord, CallStatus, Completion
-from afgap.settings import DEFAULT_LOCK_TIMEOUT_S
+from afgap.settings import DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S, check_at_most
 from afgap.store import batchfiles
 from afgap.store.busy import Patience
 from afgap.store.database import Store, open_store
@@ -56,6 +56,9 @@ class _Plan:
 
 def import_batch(path: Path, db: Path, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> ImportSummary:
     """Store each line of a batch result file exactly once; InputError naming FILE:LINE if one is bad."""
+    if not lock_timeout_s >= 0:
+        raise InputError(f"--lock-timeout must be a number of seconds >= 0, got {lock_timeout_s:g}")
+    check_at_most("--lock-timeout", lock_timeout_s, MAX_LOCK_TIMEOUT_S)
     results = _read(path)
     with open_store(db, create=False, patience=Patience(lock_timeout_s)) as store:
         known = batchfiles.exported(store, [line.custom_id for _, line in results])
