@@ -22,7 +22,7 @@ from afgap.providers.batchfile import URLS, Failed, ResultLine, read_result
 from afgap.providers.conversation import Transcript, needs_continuation, sent_messages
 from afgap.providers.transport import Reply
 from afgap.providers.wire import one_line
-from afgap.records import CallRecord, CallStatus, Completion
+from afgap.records import CallPlan, CallRecord, CallStatus, Completion
 from afgap.settings import DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S, check_at_most
 from afgap.store import batchfiles
 from afgap.store.busy import Patience
@@ -70,7 +70,9 @@ def import_batch(path: Path, db: Path, lock_timeout_s: float = DEFAULT_LOCK_TIME
                     f"{path}:{number}: custom_id {line.custom_id[:80]!r} is not a request "
                     f"`afgap batch export` wrote from {db}; nothing was stored"
                 )
-            checked.append((entry, _reply(path, number, entry, line)))
+            row, messages = entry
+            plan = batchfiles.stored_plan(row.plan, messages)
+            checked.append((row, plan, _reply(path, number, row, plan, line)))
         todo = _resolve(store, checked, timestamp())
         if todo.records or todo.turns or todo.answered:
             _commit(store, path, todo)
@@ -95,9 +97,10 @@ def _read(path: Path) -> list[tuple[int, ResultLine]]:
     return lines
 
 
-def _reply(path: Path, number: int, entry: batchfiles.Exported, line: ResultLine) -> Completion | Failed:
-    row, messages = entry
-    spec = batchfiles.stored_plan(row.plan, messages).spec
+def _reply(
+    path: Path, number: int, row: BatchExportRow, plan: CallPlan, line: ResultLine
+) -> Completion | Failed:
+    spec = plan.spec
     try:
         return read_result(spec, line)
     except ValueError as exc:
@@ -108,17 +111,16 @@ def _reply(path: Path, number: int, entry: batchfiles.Exported, line: ResultLine
 
 
 def _resolve(
-    store: Store, checked: Sequence[tuple[batchfiles.Exported, Completion | Failed]], now: str
+    store: Store, checked: Sequence[tuple[BatchExportRow, CallPlan, Completion | Failed]], now: str
 ) -> _Plan:
     """Each line's effect: a finished call, a continuation turn, or nothing (already stored)."""
     done = store.completed_hashes()
     prices = load_prices(None)
     todo = _Plan()
-    for (row, messages), reply in checked:
+    for row, plan, reply in checked:
         if row.imported_at is not None or row.request_hash in done:
             todo.already += 1
             continue
-        plan = batchfiles.stored_plan(row.plan, messages)
         state = TurnState.loads(row.state)
         body, prefill = turn_request(plan, state)
         sent = conversation(plan, state)
@@ -139,7 +141,7 @@ def _resolve(
         else:
             text = transcript.add(Reply(reply, plan.spec.simulated, 1), prefill)
             if row.turn < plan.max_turns and needs_continuation(transcript.text, reply, text):
-                todo.turns.append((_next_turn(row, transcript, now), messages))
+                todo.turns.append((_next_turn(row, transcript, now), batchfiles.messages_json(plan)))
                 continue
             cost = prices.cost(plan.spec, transcript.tokens_in, transcript.tokens_out)
             record = transcript.record(plan, cost)
