@@ -64,3 +64,8 @@ def test_failures_get_the_verdict_a_live_call_would() -> None:
     # No HTTP exchange at all (the runner failed the request itself): a server error, sent again later.
     crashed = read_result(CHAT, _line(response=None, error="engine died"))
     assert isinstance(crashed, Failed) and crashed.info.error_class == "server"
+
+
+def test_a_line_with_neither_response_nor_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="neither a response nor an error"):
+        read_result(CHAT, _line())

@@ -59,6 +59,8 @@ def read_result(spec: ModelSpec, line: ResultLine) -> Completion | Failed:
     """The reply a result line carries, or its failure; ValueError when a 200 body is not the wire's shape."""
     wire = wire_format(spec)
     response = line.response
+    if response is None and line.error is None:
+        raise ValueError("the line has neither a response nor an error")
     if response is not None and response.status_code == OK and line.error is None:
         if response.body is None:
             raise ValueError("status 200 but no response body")
