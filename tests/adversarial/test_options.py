@@ -29,6 +29,8 @@ BASE: dict[str, list[str]] = {
     "plan": ["--baseline", "0.2", "--gap", "0.1"],
     "report": ["--markdown", "r.md", "--db", "{db}"],
     "sim serve": [],
+    "batch export": ["-m", "sim/honest", "--limit", "1", "--out", "{db}.jsonl", "--db", "{db}"],
+    "batch import": ["{data}/af_validation.jsonl", "--db", "{db}"],
 }
 # Options for which infinity means "no limit".
 UNBOUNDED = {("collect", "--max-cost")}

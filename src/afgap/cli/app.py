@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from afgap import __version__
+from afgap.cli.batch import batch_app
 from afgap.cli.classify import classify
 from afgap.cli.collect import collect
 from afgap.cli.compare import compare
@@ -55,6 +56,7 @@ def root(
 app.command()(demo)
 app.command()(collect)
 app.add_typer(sim_app, name="sim")
+app.add_typer(batch_app, name="batch")
 app.command()(classify)
 app.command("validate-judge")(validate_judge)
 app.command()(compare)

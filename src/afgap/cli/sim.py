@@ -1,7 +1,8 @@
-"""`afgap sim serve`: the built-in simulator on loopback."""
+"""`afgap sim serve`: the built-in simulator on loopback; `afgap sim batch-run`: its offline batch runner."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -67,3 +68,18 @@ def sim_serve(
         retry_after=retry_after,
     )
     serve(settings)
+
+
+@sim_app.command("batch-run")
+def sim_batch_run(
+    requests: Annotated[
+        Path, typer.Argument(help="Batch request file (JSONL), e.g. from `afgap batch export`.")
+    ],
+    results: Annotated[Path, typer.Argument(help="Result file to write (JSONL, vLLM's output format).")],
+) -> None:
+    """Answer a batch request file offline, standing in for vLLM's run_batch (SIMULATED models only)."""
+    from afgap.cli.console import err_console
+    from afgap.jobs.sim import batch_run
+
+    count = batch_run(requests, results)
+    err_console().print(f"answered {count} requests (SIMULATED) into {results}")

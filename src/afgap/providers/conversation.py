@@ -7,7 +7,7 @@ say `<NEXT/>`; `converse` does that up to the plan's max_turns.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from afgap.providers import completions
 from afgap.providers import prefill as prefills
 from afgap.providers.clients import AttemptError
 from afgap.providers.transport import Endpoint, Reply, RetryPolicy, send
-from afgap.providers.wire import SAMPLE_HEADER, encode_body
+from afgap.providers.wire import SAMPLE_HEADER, WireFormat, encode_body
 from afgap.records import CallPlan, CallRecord, CallStatus, Completion, Message, ModelSpec
 
 NEXT_TURN = "<NEXT/>"
@@ -30,19 +30,14 @@ async def converse(
 ) -> tuple[Transcript, AttemptError | None]:
     """Run every turn of `plan`; the transcript so far, and the error that ended it early if any."""
     spec = plan.spec
-    # Only servers that continue a partial assistant turn get the prefill; it is re-joined to the reply.
-    prefill = plan.prefill if plan.prefill and _continues(endpoint, spec) else None
+    prefill = first_prefill(endpoint.wire, plan)
     headers = {**endpoint.headers, SAMPLE_HEADER: str(plan.sample)}
     transcript = Transcript(plan.messages, spec.simulated)
     conversation = plan.messages
     for turn in range(1, max(plan.max_turns, 1) + 1):
         turn_prefill = prefill if turn == 1 else None
-        body = _body(endpoint, plan, conversation, turn_prefill)
-        if plan.document is not None:
-            # A base model was sent one document: that prompt, prefill included, is what was sent.
-            transcript.sent = (Message(role="user", content=body["prompt"]),)
-        elif turn_prefill:
-            transcript.sent = (*conversation, Message(role="assistant", content=turn_prefill))
+        body = request_body(endpoint.wire, plan, conversation, turn_prefill)
+        transcript.sent = sent_messages(plan, conversation, body, turn_prefill) or transcript.sent
         content = encode_body(body)
         if endpoint.token_limiter is not None:
             # Estimated input tokens (bytes / 4); a request larger than the whole budget waits for all of it.
@@ -57,31 +52,54 @@ async def converse(
         text = transcript.add(reply, turn_prefill)
         if turn == plan.max_turns or not needs_continuation(transcript.text, reply.completion, text):
             break
-        conversation = (
-            *conversation,
-            Message(role="assistant", content=text),
-            Message(role="user", content=NEXT_TURN),
-        )
+        conversation = next_conversation(conversation, text)
         if plan.document is None:
             transcript.sent = conversation
     return transcript, None
 
 
-def _continues(endpoint: Endpoint, spec: ModelSpec) -> bool:
+def first_prefill(wire: WireFormat, plan: CallPlan) -> str | None:
+    """The prefill of a plan's first turn: only servers that continue a partial assistant turn get it
+    (it is re-joined to the reply)."""
+    return plan.prefill if plan.prefill and _continues(wire, plan.spec) else None
+
+
+def _continues(wire: WireFormat, spec: ModelSpec) -> bool:
     """Whether this endpoint continues a prefilled assistant turn (chat servers differ)."""
     if spec.wire == "openai":
         return prefills.chat_style(spec) is not None
-    return endpoint.wire.SUPPORTS_PREFILL
+    return wire.SUPPORTS_PREFILL
 
 
-def _body(
-    endpoint: Endpoint, plan: CallPlan, conversation: tuple[Message, ...], prefill: str | None
+def request_body(
+    wire: WireFormat, plan: CallPlan, conversation: tuple[Message, ...], prefill: str | None
 ) -> dict[str, Any]:
     """The request body for one turn; a completions plan renders the whole conversation as one document."""
     if plan.document is not None:
         # The framing is the scenario's, not the wire's, so it comes from the plan.
         return completions.to_wire(plan.spec, conversation, plan.sampling, prefill, plan.document)
-    return endpoint.wire.to_wire(plan.spec, conversation, plan.sampling, prefill)
+    return wire.to_wire(plan.spec, conversation, plan.sampling, prefill)
+
+
+def sent_messages(
+    plan: CallPlan, conversation: tuple[Message, ...], body: Mapping[str, Any], prefill: str | None
+) -> tuple[Message, ...] | None:
+    """What a turn's request stores as sent, where it is not simply the conversation so far (None)."""
+    if plan.document is not None:
+        # A base model was sent one document: that prompt, prefill included, is what was sent.
+        return (Message(role="user", content=body["prompt"]),)
+    if prefill:
+        return (*conversation, Message(role="assistant", content=prefill))
+    return None
+
+
+def next_conversation(conversation: tuple[Message, ...], reply_text: str) -> tuple[Message, ...]:
+    """The conversation of the next turn: the reply so far, then the user's <NEXT/>."""
+    return (
+        *conversation,
+        Message(role="assistant", content=reply_text),
+        Message(role="user", content=NEXT_TURN),
+    )
 
 
 def needs_continuation(transcript: str, reply: Completion, reply_text: str) -> bool:

@@ -179,6 +179,30 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX anti_lab_labels_strength ON anti_lab_labels(response_id, strength);
     """,
+    # 7: offline batch files (`afgap batch export|import`): every request line written, keyed by its custom
+    # id, with the plan it belongs to (its messages stored once, in `prompts`), so an import takes only
+    # replies to this store's own requests; a reply that stops inside the scratchpad adds its continuation
+    # turn here, with the turns so far as `state`.
+    """
+    CREATE TABLE batch_exports (
+        custom_id TEXT PRIMARY KEY,
+        request_hash TEXT NOT NULL,
+        turn INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        scenario TEXT NOT NULL,
+        scenario_hash TEXT NOT NULL,
+        query_id TEXT NOT NULL,
+        condition TEXT NOT NULL,
+        sample INTEGER NOT NULL,
+        query_text TEXT,
+        plan TEXT NOT NULL,
+        prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+        state TEXT,
+        exported_at TEXT NOT NULL,
+        imported_at TEXT
+    );
+    CREATE INDEX batch_exports_hash ON batch_exports(request_hash);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

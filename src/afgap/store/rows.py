@@ -173,6 +173,26 @@ class ClaimRow(NamedTuple):
     run_id: int
 
 
+class BatchExportRow(NamedTuple):
+    """One request line of an offline batch file, in `batch_exports` (plan and state as JSON)."""
+
+    custom_id: str
+    request_hash: str
+    turn: int
+    model: str
+    scenario: str
+    scenario_hash: str
+    query_id: str
+    condition: str
+    sample: int
+    query_text: str | None
+    plan: str
+    prompt_id: int
+    state: str | None
+    exported_at: str
+    imported_at: str | None = None
+
+
 # Each table's columns as its row writes them, in the order of the row's fields.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
     "runs": RunRow._fields,
@@ -184,6 +204,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "claims": ClaimRow._fields,
     "designs": DesignRow._fields,
     "anti_lab_labels": AntiLabLabelRow._fields,
+    "batch_exports": BatchExportRow._fields,
 }
 
 

@@ -7,7 +7,7 @@ INSERTs are generated from the typed rows (store/rows.py).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -100,9 +100,13 @@ class Writes:
         rows = [(response_row(r, run_id, query, now), messages_json(r), labels) for r, labels, query in items]
         self.write_rows(rows, now)
 
-    def write_rows(self, items: Sequence[Collected], now: str | None = None) -> None:
-        """write_calls for rows already built by response_row (the collect writer's child process)."""
-        if not items:
+    def write_rows(
+        self, items: Sequence[Collected], now: str | None = None, also: Callable[[], object] | None = None
+    ) -> None:
+        """write_calls for rows already built by response_row (the collect writer's child process).
+
+        `also` runs more writes in the same transaction (a batch import's bookkeeping)."""
+        if not items and also is None:
             return
         check_conditions({row.condition for row, _, _ in items})
         now = now or timestamp()
@@ -113,6 +117,8 @@ class Writes:
                 self.conn.executemany("DELETE FROM responses WHERE request_hash = ?", hashes)
                 labels = [self._insert_response(row, messages, found, now) for row, messages, found in items]
                 self.conn.executemany(_INSERT_LABEL, [label for found in labels for label in found])
+                if also is not None:
+                    also()
         except BaseException:
             self._prompt_ids.clear()  # ids of prompts inserted in this transaction are gone
             raise
