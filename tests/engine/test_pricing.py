@@ -57,7 +57,7 @@ def test_a_price_file_overrides_and_extends(tmp_path: Path) -> None:
         ('[models]\n"a/b" = { input = 1 }\n', "missing field 'models.\"a/b\".output'"),
         (
             '[models]\n"a/b" = { input = 1, output = 1, cached = 0.5 }\n',
-            "unknown field 'models.\"a/b\".cached' (expected input, output)",
+            "unknown field 'models.\"a/b\".cached' (expected input, output, cache_write, cache_read)",
         ),
         (
             '[model]\n"a/b" = { input = 1, output = 1 }\n',
