@@ -104,6 +104,14 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(help=literal("Config file (TOML) [default: $AFGAP_CONFIG]."), show_default=False),
 ]
+CachePromptFlag = Annotated[
+    bool,
+    typer.Option(
+        "--cache-prompt/--no-cache-prompt",
+        help="Anthropic models: mark the shared system prompt for the provider's prompt cache (writes cost "
+        "1.25x input, reads 0.1x). The model sees the same text, so stored calls are not resent.",
+    ),
+]
 DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost; send nothing.")]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 
@@ -129,6 +137,7 @@ def collect(
     max_cost: MaxCostOption = None,
     prices: PricesOption = None,
     config: ConfigOption = None,
+    cache_prompt: CachePromptFlag = True,
     dry_run: DryRunFlag = False,
     quiet: QuietFlag = False,
     db: DbOption = None,
@@ -162,6 +171,7 @@ def collect(
         engine=engine,
         prices=prices or file.prices,
         dry_run=dry_run,
+        cache_prompt=cache_prompt,
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,

@@ -15,6 +15,7 @@ from afgap.errors import PartialFailure
 
 if TYPE_CHECKING:
     from afgap.jobs.collect import CollectRequest, CollectSummary
+    from afgap.jobs.estimate import Estimate
     from afgap.jobs.progress import ProgressEvent
 
 PLAIN_INTERVAL_S = 5.0
@@ -178,6 +179,19 @@ def _report_plan(summary: CollectSummary) -> None:
             f"(if every reply used --max-tokens); prices as of {est.prices_as_of or 'unknown'}",
             soft_wrap=True,
         )
+    if est.cache_write_tokens or est.cache_read_tokens:
+        console.print(_caching_line(est), soft_wrap=True)
+
+
+def _caching_line(est: Estimate) -> str:
+    """What prompt caching changes in the estimate (the assumption is in docs/collection.md)."""
+    line = (
+        f"prompt caching: ~{est.cache_read_tokens:,} input tokens read from the cache, "
+        f"~{est.cache_write_tokens:,} written (once per model and system prompt)"
+    )
+    if est.uncached_input_cost_usd is not None and est.input_cost_usd is not None:
+        line += f"; input ${est.uncached_input_cost_usd:.2f} without caching"
+    return line
 
 
 def _elsewhere(summary: CollectSummary) -> str:
