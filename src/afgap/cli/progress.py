@@ -185,10 +185,9 @@ def _report_plan(summary: CollectSummary) -> None:
 
 def _caching_line(est: Estimate) -> str:
     """What prompt caching changes in the estimate (the assumption is in docs/collection.md)."""
-    line = (
-        f"prompt caching: ~{est.cache_read_tokens:,} input tokens read from the cache, "
-        f"~{est.cache_write_tokens:,} written (once per model and system prompt)"
-    )
+    line = f"prompt caching: ~{est.cache_read_tokens:,} input tokens read from the cache"
+    if est.cache_write_tokens:
+        line += f", ~{est.cache_write_tokens:,} written (once per model and system prompt)"
     if est.uncached_input_cost_usd is not None and est.input_cost_usd is not None:
         line += f"; input ${est.uncached_input_cost_usd:.2f} without caching"
     return line
