@@ -95,8 +95,29 @@ def test_without_the_mark_the_prompt_is_plain_text_and_nothing_is_cached(
     args = ["collect", "-m", "anthropic/faker", "--scenario", str(long_scenario), "--limit", "2"]
     result = cli(*args, "--no-cache-prompt", "--provider-limit", LIMIT, "--db", str(db), env=_env(sim))
     assert result.exit_code == 0, result.stderr
-    assert all(isinstance(s, str) for s in _systems(sim))
+    assert systems_are_plain(_systems(sim))
     assert {(r[2], r[3]) for r in _rows(db)} == {(0, 0)}
+
+
+def test_the_config_file_may_turn_the_mark_off_and_the_flag_wins(
+    cli: Any, tmp_path: Path, sim: RunningSim, long_scenario: Path
+) -> None:
+    config = tmp_path / "afgap.toml"
+    config.write_text("[collect]\ncache_prompt = false\n", encoding="utf-8")
+    args = ["collect", "-m", "anthropic/faker", "--scenario", str(long_scenario), "--limit", "1"]
+    args += ["--provider-limit", LIMIT, "--config", str(config)]
+    off = cli(*args, "--db", str(tmp_path / "off.sqlite"), env=_env(sim))
+    assert off.exit_code == 0, off.stderr
+    assert systems_are_plain(_systems(sim))
+    httpx.post(f"{sim.base_url}/stats/reset")
+    on = cli(*args, "--cache-prompt", "--db", str(tmp_path / "on.sqlite"))
+    assert on.exit_code == 0, on.stderr
+    systems = _systems(sim)
+    assert systems and all(s[0]["cache_control"] == MARK for s in systems)
+
+
+def systems_are_plain(systems: list[Any]) -> bool:
+    return bool(systems) and all(isinstance(s, str) for s in systems)
 
 
 def test_openai_format_cached_tokens_are_stored_as_reads(

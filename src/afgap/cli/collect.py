@@ -105,11 +105,15 @@ ConfigOption = Annotated[
     typer.Option(help=literal("Config file (TOML) [default: $AFGAP_CONFIG]."), show_default=False),
 ]
 CachePromptFlag = Annotated[
-    bool,
+    bool | None,
     typer.Option(
         "--cache-prompt/--no-cache-prompt",
-        help="Anthropic models: mark the shared system prompt for the provider's prompt cache (writes cost "
-        "1.25x input, reads 0.1x). The model sees the same text, so stored calls are not resent.",
+        help=literal(
+            "Anthropic models: mark the shared system prompt for the provider's prompt cache (writes cost "
+            "1.25x input, reads 0.1x). The model sees the same text, so stored calls are not resent "
+            "[default: --cache-prompt]."
+        ),
+        show_default=False,
     ),
 ]
 DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost; send nothing.")]
@@ -137,7 +141,7 @@ def collect(
     max_cost: MaxCostOption = None,
     prices: PricesOption = None,
     config: ConfigOption = None,
-    cache_prompt: CachePromptFlag = True,
+    cache_prompt: CachePromptFlag = None,
     dry_run: DryRunFlag = False,
     quiet: QuietFlag = False,
     db: DbOption = None,
@@ -171,7 +175,7 @@ def collect(
         engine=engine,
         prices=prices or file.prices,
         dry_run=dry_run,
-        cache_prompt=cache_prompt,
+        cache_prompt=next((c for c in (cache_prompt, file.cache_prompt) if c is not None), True),
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,
