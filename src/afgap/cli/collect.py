@@ -109,9 +109,8 @@ CachePromptFlag = Annotated[
     typer.Option(
         "--cache-prompt/--no-cache-prompt",
         help=literal(
-            "Anthropic models: mark the shared system prompt for the provider's prompt cache (writes cost "
-            "1.25x input, reads 0.1x). The model sees the same text, so stored calls are not resent "
-            "[default: --cache-prompt]."
+            "Anthropic: mark the shared system prompt for the prompt cache (writes 1.25x input, reads "
+            "0.1x); not in the request hash [default: --cache-prompt]."
         ),
         show_default=False,
     ),
