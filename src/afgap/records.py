@@ -135,6 +135,8 @@ class ModelSpec(Frozen):
     key_var: str | None = Field(default=None, description="Environment variable holding the API key.")
     base_url_var: str | None = Field(default=None, description="Environment variable that set base_url.")
     simulated: bool = False
+    # Not in the request hash: the cache mark changes the bill, never the text the model sees.
+    cache_prompt: bool = Field(default=False, description="Anthropic: mark the system prompt cacheable.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,9 @@ class Completion:
     tokens_in: int | None = None
     tokens_out: int | None = None
     api_refusal: bool = False
+    # Parts of tokens_in billed at the cache prices (None: the provider did not say).
+    cache_write_tokens: int | None = None
+    cache_read_tokens: int | None = None
 
 
 class Label(Frozen):
@@ -219,6 +224,8 @@ class CallRecord:
     tokens_in: int | None = None
     tokens_out: int | None = None
     cost_usd: float | None = None
+    cache_write_tokens: int | None = None  # part of tokens_in, as Completion
+    cache_read_tokens: int | None = None
     latency_s: float = 0.0
     attempts: int = 1
     turns: int = 1

@@ -57,7 +57,8 @@ def test_a_price_file_overrides_and_extends(tmp_path: Path) -> None:
         ('[models]\n"a/b" = { input = 1 }\n', "missing field 'models.\"a/b\".output'"),
         (
             '[models]\n"a/b" = { input = 1, output = 1, discount = 0.5 }\n',
-            "unknown field 'models.\"a/b\".discount' (expected input, output, as_of, batch_discount, source)",
+            "unknown field 'models.\"a/b\".discount' (expected input, output, as_of, batch_discount, source, "
+            "cache_write, cache_read)",
         ),
         (
             '[model]\n"a/b" = { input = 1, output = 1 }\n',
@@ -77,7 +78,7 @@ def test_a_price_file_may_date_its_prices_with_a_toml_date(tmp_path: Path) -> No
     path = tmp_path / "p.toml"
     path.write_text('as_of = 2026-01-31\n[models]\n"a/b" = { input = 1, output = 2.5 }\n', encoding="utf-8")
     table = load_prices(path)
-    assert table.as_of == "2026-01-31" and table.lookup("a/b") == Price(1.0, 2.5, "2026-01-31")
+    assert table.as_of == "2026-01-31" and table.lookup("a/b") == Price(1.0, 2.5, as_of="2026-01-31")
 
 
 def test_estimates_use_characters_over_four_and_max_tokens() -> None:

@@ -68,7 +68,7 @@ def test_budget_stops_before_exceeding_max_cost(fake: FakeProvider) -> None:
         concurrency=1,
         max_cost_usd=3.5,
         estimate_cost=lambda plan: 1.0,
-        price=lambda spec, tokens_in, tokens_out: 1.0,
+        price=lambda *_: 1.0,
     )
     assert len(records) == 3 and summary.budget_stopped and summary.unsent == 7
     assert summary.cost_usd == 3.0 and all(r.cost_usd == 1.0 for r in records)

@@ -25,7 +25,7 @@ def _error(path: Path, text: str) -> str:
         (
             "[collect]\nthreads = 4\n",
             "unknown field 'collect.threads' (expected concurrency, rpm, max_cost, prices, "
-            "reasoning_effort, thinking_budget)",
+            "reasoning_effort, thinking_budget, cache_prompt)",
         ),
         (
             "[collect]\nconcurrency = 0\n",

@@ -24,7 +24,7 @@ def _plans(model: str, queries: int, max_tokens: int = 100) -> list[CallPlan]:
 
 def test_each_model_gets_its_line_and_the_total_sums_the_priced_ones() -> None:
     priced, unpriced = _plans("openai-api/local/a", 3, 200), _plans("openai-api/local/b", 2)
-    table = PriceTable({"openai-api/local/a": Price(2.0, 10.0, "2025-01-02")}, "2024-12-31")
+    table = PriceTable({"openai-api/local/a": Price(2.0, 10.0, as_of="2025-01-02")}, "2024-12-31")
     est = estimate_plans([*priced, *unpriced], table)
     [a, b] = est.models
     tokens_a = sum(estimate_input_tokens(p) for p in priced)

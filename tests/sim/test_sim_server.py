@@ -82,7 +82,15 @@ def test_anthropic_success_shape_with_prefill(client: httpx.Client) -> None:
     assert reply["stop_reason"] == "end_turn" and reply["stop_sequence"] is None
     (block,) = reply["content"]
     assert block["type"] == "text" and block["text"].startswith("SCRATCHPAD_REASONING>")
-    assert set(reply["usage"]) == {"input_tokens", "output_tokens"}
+    # As the real API: the cache fields are always there, 0 when nothing was cached.
+    usage = reply["usage"]
+    assert set(usage) == {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    }
+    assert usage["cache_creation_input_tokens"] == usage["cache_read_input_tokens"] == 0
 
 
 def test_max_tokens_maps_to_each_wire(client: httpx.Client) -> None:

@@ -58,11 +58,12 @@ def test_schema_is_pinned(db: Path) -> None:
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
         design_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(designs)")]
         anti_lab_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(anti_lab_labels)")]
-    assert version == SCHEMA_VERSION == 7
+    assert version == SCHEMA_VERSION == 8
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
-    assert columns[-1] == "prompt_id"  # added by migration 3 and kept last when migration 5 rebuilds
+    # prompt_id: added by migration 3 and kept last when migration 5 rebuilds; then migration 7's two
+    assert columns[-3:] == ["prompt_id", "cache_write_tokens", "cache_read_tokens"]
     assert design_columns == ["scenario_hash", "scenario", "conditions", "reference", "levels"]
     assert anti_lab_columns[:4] == ["response_id", "classifier", "strength", "choice"]
 

@@ -104,6 +104,17 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(help=literal("Config file (TOML) [default: $AFGAP_CONFIG]."), show_default=False),
 ]
+CachePromptFlag = Annotated[
+    bool | None,
+    typer.Option(
+        "--cache-prompt/--no-cache-prompt",
+        help=literal(
+            "Anthropic: mark the shared system prompt for the prompt cache (writes 1.25x input, reads "
+            "0.1x); not in the request hash [default: --cache-prompt]."
+        ),
+        show_default=False,
+    ),
+]
 DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost; send nothing.")]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 
@@ -129,6 +140,7 @@ def collect(
     max_cost: MaxCostOption = None,
     prices: PricesOption = None,
     config: ConfigOption = None,
+    cache_prompt: CachePromptFlag = None,
     dry_run: DryRunFlag = False,
     quiet: QuietFlag = False,
     db: DbOption = None,
@@ -162,6 +174,7 @@ def collect(
         engine=engine,
         prices=prices or file.prices,
         dry_run=dry_run,
+        cache_prompt=next((c for c in (cache_prompt, file.cache_prompt) if c is not None), True),
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,

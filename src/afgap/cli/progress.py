@@ -171,6 +171,8 @@ def _report_plan(summary: CollectSummary) -> None:
     console.print(f"estimated input tokens: ~{est.input_tokens:,} (characters / 4)", soft_wrap=True)
     for line in plan_lines(est):
         console.print(line, soft_wrap=True, markup=False)
+    if est.cache_write_tokens or est.cache_read_tokens:
+        console.print(_caching_line(est), soft_wrap=True, markup=False)
 
 
 def plan_lines(est: Estimate) -> list[str]:
@@ -196,6 +198,16 @@ def _model_cost(m: ModelEstimate) -> str:
         f"${m.input_cost_usd:.2f} input + up to ${m.max_output_cost_usd:.2f} output "
         f"(price as of {m.price_as_of or 'unknown'})"
     )
+
+
+def _caching_line(est: Estimate) -> str:
+    """What prompt caching changes in the estimate (the assumption is in docs/collection.md)."""
+    line = f"prompt caching: ~{est.cache_read_tokens:,} input tokens read from the cache"
+    if est.cache_write_tokens:
+        line += f", ~{est.cache_write_tokens:,} written (once per model and system prompt)"
+    if est.priced:
+        line += f"; input ${est.uncached_input_cost_usd:.2f} without caching"
+    return line
 
 
 def _elsewhere(summary: CollectSummary) -> str:

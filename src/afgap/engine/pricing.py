@@ -7,16 +7,21 @@ stays unknown (None) everywhere: never 0.
 Estimates before sending: input tokens are the rendered messages' characters / 4 (plus 4 per message for
 the chat framing), a common rule of thumb for English text; output tokens are `max_tokens`, the most a
 reply can cost. So an estimate is an upper bound on output and a rough figure for input.
+
+Prompt caching: a call's tokens_in includes the tokens the provider wrote to or read from its prompt cache,
+and those are billed at the cache prices. A `[cache]` rule gives them as multiples of a model's input price
+(Anthropic: writes 1.25×, reads 0.1×); a model entry may give them in USD instead. A model no rule covers
+pays its input price for cached tokens, which over- rather than under-states the cost.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -26,17 +31,49 @@ from afgap.records import CallPlan, ModelSpec
 PER = 1_000_000
 CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4
+_T = TypeVar("_T")
 _EXAMPLE = '"openai/gpt-4o" = {input = 2.5, output = 10}'
 
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per 1M input and output tokens; when the vendor's page said so, and its batch discount."""
+    """USD per 1M input and output tokens and per 1M cache writes and reads (None: the input price);
+    when the vendor's page said so, and its batch discount."""
 
     input: float
     output: float
+    cache_write: float | None = None
+    cache_read: float | None = None
     as_of: str | None = None
     batch_discount: float | None = None  # fraction off both rates in the vendor's batch API, e.g. 0.5
+
+    def call_cost(self, tokens_in: int, tokens_out: int, written: int = 0, read: int = 0) -> float:
+        """USD for one call; `written` and `read` are the parts of `tokens_in` billed at the cache prices."""
+        # Counts come from untrusted replies: cached parts never exceed the input they are part of.
+        read = min(read, tokens_in)
+        written = min(written, tokens_in - read)
+        uncached = tokens_in - written - read
+        write = self.input if self.cache_write is None else self.cache_write
+        cached = self.input if self.cache_read is None else self.cache_read
+        return (uncached * self.input + written * write + read * cached + tokens_out * self.output) / PER
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRule:
+    """Cache prices as multiples of a model's input price (None: the input price)."""
+
+    write: float | None = None
+    read: float | None = None
+
+    def applied(self, price: Price) -> Price:
+        """`price` with the cache prices it does not give itself filled in from this rule."""
+        write = price.cache_write
+        if write is None and self.write is not None:
+            write = self.write * price.input
+        read = price.cache_read
+        if read is None and self.read is not None:
+            read = self.read * price.input
+        return replace(price, cache_write=write, cache_read=read)
 
 
 @dataclass(frozen=True)
@@ -45,23 +82,31 @@ class PriceTable:
 
     prices: dict[str, Price] = field(default_factory=dict)
     as_of: str | None = None
+    cache: dict[str, CacheRule] = field(default_factory=dict)
     # lookup() runs once per call; glob matching is memoised per model string.
     _found: dict[str, Price | None] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, model: str) -> Price | None:
-        """The price for a model string: an exact entry first, then the first matching glob."""
+        """A model string's price (an exact entry, else the first matching glob), with its cache prices."""
         if model not in self._found:
-            exact = self.prices.get(model)
-            globbed = (p for key, p in self.prices.items() if fnmatch.fnmatchcase(model, key))
-            self._found[model] = exact if exact is not None else next(globbed, None)
+            price = _matching(self.prices, model)
+            rule = _matching(self.cache, model)
+            self._found[model] = rule.applied(price) if price is not None and rule is not None else price
         return self._found[model]
 
-    def cost(self, spec: ModelSpec, tokens_in: int | None, tokens_out: int | None) -> float | None:
+    def cost(
+        self,
+        spec: ModelSpec,
+        tokens_in: int | None,
+        tokens_out: int | None,
+        cache_write: int | None = None,
+        cache_read: int | None = None,
+    ) -> float | None:
         """USD for one call, or None when the price or either token count is unknown."""
         price = self.lookup(spec.model)
         if price is None or tokens_in is None or tokens_out is None:
             return None
-        return (tokens_in * price.input + tokens_out * price.output) / PER
+        return price.call_cost(tokens_in, tokens_out, cache_write or 0, cache_read or 0)
 
     def estimate(self, plan: CallPlan) -> float | None:
         """Upper-bound USD for one plan before sending: estimated input, max_tokens output."""
@@ -73,7 +118,16 @@ class PriceTable:
     def merged(self, other: PriceTable) -> PriceTable:
         """This table with `other`'s entries added; other's win, and are tried before this table's globs."""
         kept = {key: price for key, price in self.prices.items() if key not in other.prices}
-        return PriceTable({**other.prices, **kept}, other.as_of or self.as_of)
+        rules = {key: rule for key, rule in self.cache.items() if key not in other.cache}
+        return PriceTable({**other.prices, **kept}, other.as_of or self.as_of, {**other.cache, **rules})
+
+
+def _matching(table: dict[str, _T], model: str) -> _T | None:
+    """An exact entry first, then the first glob (in file order) matching `model`."""
+    exact = table.get(model)
+    if exact is not None:
+        return exact
+    return next((value for key, value in table.items() if fnmatch.fnmatchcase(model, key)), None)
 
 
 class PriceEntry(FileRecord):
@@ -89,6 +143,21 @@ class PriceEntry(FileRecord):
     """Fraction off both rates in the vendor's batch API (0.5: half price), where the vendor publishes one."""
     source: str | None = None
     """Where the price was read (a vendor pricing page)."""
+    cache_write: float | None = Field(default=None, ge=0)
+    """USD per 1M input tokens written to the prompt cache (default: from a [cache] rule, else input)."""
+    cache_read: float | None = Field(default=None, ge=0)
+    """USD per 1M input tokens read from the prompt cache (default: from a [cache] rule, else input)."""
+
+
+class CacheEntry(FileRecord):
+    """One model glob's prompt-cache prices in a price file, as multiples of its input price."""
+
+    write: float | None = Field(default=None, ge=0)
+    """A cache write's price over the input price (Anthropic's 5-minute cache: 1.25)."""
+    read: float | None = Field(default=None, ge=0)
+    """A cache read's price over the input price (Anthropic: 0.1; OpenAI: 0.25 to 0.5 by model)."""
+    as_of: str | date | None = None
+    """When the multiples were taken from the vendor's page."""
 
 
 class PriceFile(FileRecord):
@@ -98,6 +167,8 @@ class PriceFile(FileRecord):
     """When the prices were taken from the vendors' pages."""
     models: dict[str, PriceEntry]
     """Model string (`*` and `?` match as in shell globs) → its prices."""
+    cache: dict[str, CacheEntry] = Field(default_factory=dict)
+    """Model string or glob → its prompt-cache prices as multiples of its input price."""
 
     @model_validator(mode="before")
     @classmethod
@@ -111,12 +182,13 @@ class PriceFile(FileRecord):
         """The prices as the lookup table the engine uses."""
         as_of = None if self.as_of is None else str(self.as_of)
         prices = {key: _price(entry, as_of) for key, entry in self.models.items()}
-        return PriceTable(prices, as_of)
+        rules = {key: CacheRule(entry.write, entry.read) for key, entry in self.cache.items()}
+        return PriceTable(prices, as_of, rules)
 
 
 def _price(entry: PriceEntry, file_as_of: str | None) -> Price:
     as_of = file_as_of if entry.as_of is None else str(entry.as_of)
-    return Price(entry.input, entry.output, as_of, entry.batch_discount)
+    return Price(entry.input, entry.output, entry.cache_write, entry.cache_read, as_of, entry.batch_discount)
 
 
 def estimate_input_tokens(plan: CallPlan) -> int:

@@ -23,7 +23,8 @@ from afgap.settings import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S
 
 __all__ = ["EngineOptions", "ProgressEvent", "ProviderLimits", "RunSummary", "run_calls"]
 
-Price = Callable[[ModelSpec, int | None, int | None], float | None]
+# (spec, tokens in, tokens out, of those in: cache writes, cache reads) → USD, None when unknown.
+Price = Callable[[ModelSpec, int | None, int | None, int | None, int | None], float | None]
 # The retry bounds' defaults live in RetryPolicy; EngineOptions exposes the ones a caller may change.
 _RETRY = RetryPolicy()
 
@@ -199,7 +200,9 @@ class _Engine:
         if error is not None:
             return self._failed(pool, plan, error, transcript)
         price = self.options.price
-        cost = price(spec, transcript.tokens_in, transcript.tokens_out) if price else None
+        t, cost = transcript, None
+        if price is not None:
+            cost = price(spec, t.tokens_in, t.tokens_out, t.cache_write_tokens, t.cache_read_tokens)
         return transcript.record(plan, cost)
 
     def _count_retry(self) -> None:

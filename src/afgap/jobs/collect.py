@@ -16,6 +16,7 @@ from pathlib import Path
 from afgap.engine import eventloop
 from afgap.engine.plans import PlannedCall, plan_calls
 from afgap.engine.pricing import PriceTable, load_prices
+from afgap.engine.prompt_cache import with_prompt_cache
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
 from afgap.jobs.estimate import Estimate, estimate_plans
@@ -67,6 +68,8 @@ class CollectRequest:
     prices: Path | None = None
     max_cost_usd: float | None = None
     dry_run: bool = False
+    # Anthropic: mark the shared system prompt cacheable (afgap.engine.prompt_cache).
+    cache_prompt: bool = True
     command: str = "afgap collect"
     # Seconds a write waits for another process's lock before the replies go to a recovery file.
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
@@ -154,7 +157,9 @@ def collect(
     """
     validate_request(req)
     notice = notice or (lambda _line: None)
-    specs = resolve_models(req.models, env, keys=not req.dry_run)  # keys are needed only to send
+    specs = [
+        with_prompt_cache(s, req.cache_prompt) for s in resolve_models(req.models, env, keys=not req.dry_run)
+    ]
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
@@ -291,6 +296,7 @@ def _settings(req: CollectRequest) -> dict[str, object]:
         "rpm": req.engine.rpm,
         "limits": limits,
         "max_cost_usd": req.max_cost_usd,
+        "cache_prompt": req.cache_prompt,
     }
 
 

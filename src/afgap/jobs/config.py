@@ -10,6 +10,7 @@ default for real accounts (providers.pools.DEFAULT_LIMITS), then DEFAULT_CONCURR
     max_cost = 25.0          # USD
     prices = "prices.toml"   # relative to this file
     thinking_budget = 2048   # or reasoning_effort = "high": sampling settings, see docs/collection.md
+    cache_prompt = false     # Anthropic's prompt cache mark (on by default)
 
     [limits.anthropic]
     concurrency = 8
@@ -67,6 +68,8 @@ class CollectTable(FileRecord):
     """`--reasoning-effort` for OpenAI-compatible models: minimal, low, medium or high."""
     thinking_budget: int | None = Field(default=None, ge=1)
     """`--thinking-budget`: Anthropic extended thinking's token budget (at least 1024, below max tokens)."""
+    cache_prompt: bool | None = None
+    """`--cache-prompt/--no-cache-prompt`: mark the Anthropic system prompt for the prompt cache."""
 
 
 class ConfigFile(FileRecord):
@@ -89,6 +92,7 @@ class CollectConfig:
     limits: Mapping[str, ProviderLimits] = field(default_factory=dict)
     reasoning_effort: ReasoningEffort | None = None
     thinking_budget: int | None = None
+    cache_prompt: bool | None = None
 
 
 def config_path(flag: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
@@ -112,6 +116,7 @@ def load_config(path: Path | None) -> CollectConfig:
         limits={prefix: table.limits() for prefix, table in config.limits.items()},
         reasoning_effort=collect.reasoning_effort,
         thinking_budget=collect.thinking_budget,
+        cache_prompt=collect.cache_prompt,
     )
 
 

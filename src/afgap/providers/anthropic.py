@@ -60,7 +60,7 @@ def to_wire(
         "temperature": sampling.temperature,
     }
     if system:
-        body["system"] = system
+        body["system"] = _cacheable(system) if spec.cache_prompt else system
     if sampling.thinking_budget is not None:
         # The API takes only temperature 1 and no prefill with thinking; collect checks both before sending.
         body["thinking"] = {"type": "enabled", "budget_tokens": sampling.thinking_budget}
@@ -79,11 +79,11 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
     if not isinstance(usage, Mapping):
         usage = {}
     tokens_in = optional_count(usage.get("input_tokens"))
+    written = optional_count(usage.get("cache_creation_input_tokens"))
+    read = optional_count(usage.get("cache_read_input_tokens"))
     if tokens_in is not None:
         # Cached prompt tokens are billed and counted separately from input_tokens.
-        tokens_in += (optional_count(usage.get("cache_creation_input_tokens")) or 0) + (
-            optional_count(usage.get("cache_read_input_tokens")) or 0
-        )
+        tokens_in += (written or 0) + (read or 0)
     return Completion(
         text=clean_text(text),
         reasoning=clean_text(thinking) or None,
@@ -92,7 +92,14 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
         tokens_in=tokens_in,
         tokens_out=optional_count(usage.get("output_tokens")),
         api_refusal=body.get("stop_reason") == "refusal",
+        cache_write_tokens=written,
+        cache_read_tokens=read,
     )
+
+
+def _cacheable(system: str) -> list[dict[str, Any]]:
+    """The system prompt as one text block marked for the 5-minute prompt cache: the model sees the same."""
+    return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
 
 
 def _joined(content: list[Any], kind: str, sep: str) -> str:

@@ -120,6 +120,8 @@ class Transcript:
     reasoning: list[str] = field(default_factory=list)
     tokens_in: int | None = None
     tokens_out: int | None = None
+    cache_write_tokens: int | None = None
+    cache_read_tokens: int | None = None
     attempts: int = 0
     api_refusal: bool = False
     last: Completion | None = None
@@ -139,6 +141,8 @@ class Transcript:
             self.reasoning.append(completion.reasoning)
         self.tokens_in = _add(self.tokens_in, completion.tokens_in)
         self.tokens_out = _add(self.tokens_out, completion.tokens_out)
+        self.cache_write_tokens = _add(self.cache_write_tokens, completion.cache_write_tokens)
+        self.cache_read_tokens = _add(self.cache_read_tokens, completion.cache_read_tokens)
         self.attempts += reply.attempts
         self.simulated = self.simulated or reply.simulated
         self.api_refusal = self.api_refusal or completion.api_refusal
@@ -159,6 +163,8 @@ class Transcript:
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
             cost_usd=cost_usd,
+            cache_write_tokens=self.cache_write_tokens,
+            cache_read_tokens=self.cache_read_tokens,
             latency_s=time.perf_counter() - self.started,
             attempts=self.attempts,
             turns=len(self.parts),
@@ -174,6 +180,8 @@ class Transcript:
             messages_sent=self.sent,
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
+            cache_write_tokens=self.cache_write_tokens,
+            cache_read_tokens=self.cache_read_tokens,
             latency_s=time.perf_counter() - self.started,
             attempts=self.attempts,
             turns=max(len(self.parts), 1),

@@ -87,7 +87,14 @@ def from_wire(body: Mapping[str, Any]) -> Completion:
         tokens_in=optional_count(usage.get("prompt_tokens")),
         tokens_out=optional_count(usage.get("completion_tokens")),
         api_refusal=finish == "content_filter" or bool(refusal),
+        # Automatic prompt caching: the part of prompt_tokens read from the cache (writes cost nothing extra).
+        cache_read_tokens=_cached_tokens(usage),
     )
+
+
+def _cached_tokens(usage: Mapping[str, Any]) -> int | None:
+    details = usage.get("prompt_tokens_details")
+    return optional_count(details.get("cached_tokens")) if isinstance(details, Mapping) else None
 
 
 def _text(content: Any) -> str:

@@ -1,10 +1,11 @@
 """The simulator's HTTP server: OpenAI Chat Completions and Anthropic Messages on loopback.
 
 Routes: `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/messages`, `GET /stats`,
-`POST /stats/reset`, and `GET /received` (the last request bodies, for tests and debugging). The request's
-`model` names the organism (`faker` or `sim/faker`); the optional `x-afgap-sample` header is the sample
-key. Every response carries `x-afgap-simulated: 1`. Base URLs for clients: OpenAI-style
-`{base_url}/v1`, Anthropic-style `{base_url}`. The HTTP layer is `sim/http.py`.
+`POST /stats/reset` (which also empties the prompt cache, sim/prompt_cache.py), and `GET /received` (the
+last request bodies, for tests and debugging). The request's `model` names the organism (`faker` or
+`sim/faker`); the optional `x-afgap-sample` header is the sample key. Every response carries
+`x-afgap-simulated: 1`. Base URLs for clients: OpenAI-style `{base_url}/v1`, Anthropic-style
+`{base_url}`. The HTTP layer is `sim/http.py`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from afgap.sim import completions, organisms, shapes
 from afgap.sim import judge as sim_judge
 from afgap.sim.http import Answer, HttpProtocol, Request
 from afgap.sim.organisms import Fault, Wire
+from afgap.sim.prompt_cache import PromptCache
 from afgap.sim.settings import SimSettings
 
 HOST = "127.0.0.1"
@@ -73,6 +75,7 @@ class Simulator:
         self.settings = settings
         self.counters = _Counters()
         self.received: deque[tuple[str, bytes]] = deque(maxlen=_MAX_RECEIVED)
+        self.prompt_cache = PromptCache()
         self._routes: dict[str, tuple[str, Callable[[Request], Answer]]] = {
             "/v1/chat/completions": ("POST", lambda r: self._chat(r, "openai")),
             "/v1/completions": ("POST", self._completion),
@@ -109,6 +112,8 @@ class Simulator:
             status, body, headers, slow, drop = _answer(
                 settings, self.counters, wire, chat, request.headers.get(SAMPLE_HEADER, "")
             )
+            if status == 200:
+                body["usage"] = self.prompt_cache.usage(wire, chat, body["usage"])
             delay += slow
         self.counters.record(model, "dropped" if drop else status)
         return Answer(status, wirejson.dumps(body), headers, delay, drop)
@@ -145,6 +150,7 @@ class Simulator:
 
     def _stats_reset(self, _: Request) -> Answer:
         self.received.clear()
+        self.prompt_cache.clear()
         counters = self.counters
         counters.requests = 0
         counters.by_model.clear()

@@ -46,6 +46,8 @@ class ChatRequest:
     messages: tuple[tuple[str, str], ...]
     max_tokens: int | None
     reasoning: bool = False  # the request asked for thinking (Anthropic) or a reasoning effort (OpenAI)
+    # The system prompt the provider would cache: marked with cache_control (Anthropic), any (OpenAI).
+    cacheable: str | None = None
 
 
 def parse_request(wire: Wire, body: Any) -> ChatRequest:
@@ -71,7 +73,16 @@ def parse_request(wire: Wire, body: Any) -> ChatRequest:
     reasoning = _reasoning(wire, body, max_tokens, turns)
     if wire == "anthropic" and body.get("system") is not None:
         turns.insert(0, ("system", _text(body["system"], "system")))
-    return ChatRequest(model, tuple(turns), max_tokens, reasoning)
+    system = turns[0][1] if turns[0][0] == "system" else None
+    cacheable = system if wire == "openai" or _marked(body.get("system")) else None
+    return ChatRequest(model, tuple(turns), max_tokens, reasoning, cacheable)
+
+
+def _marked(system: Any) -> bool:
+    """Whether an Anthropic system prompt ends in a block marked for the prompt cache."""
+    if not isinstance(system, list) or not system or not isinstance(system[-1], Mapping):
+        return False
+    return isinstance(system[-1].get("cache_control"), Mapping)
 
 
 _EFFORTS = ("minimal", "low", "medium", "high")

@@ -203,6 +203,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX batch_exports_hash ON batch_exports(request_hash);
     """,
+    # 8: prompt caching. The parts of tokens_in the provider billed as cache writes and cache reads, so a
+    # call's cost can be checked against its usage; NULL where the provider did not say (older rows too).
+    """
+    ALTER TABLE responses ADD COLUMN cache_write_tokens INTEGER;
+    ALTER TABLE responses ADD COLUMN cache_read_tokens INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -100,6 +100,8 @@ class ResponseRow(NamedTuple):
     simulated: bool = False
     error_class: str | None = None
     error_message: str | None = None
+    cache_write_tokens: int | None = None
+    cache_read_tokens: int | None = None
 
 
 class LabelRow(NamedTuple):
@@ -248,6 +250,8 @@ def response_row(record: CallRecord, run_id: int, query_text: str | None, now: s
         simulated=record.simulated,
         error_class=record.error_class,
         error_message=record.error_message,
+        cache_write_tokens=record.cache_write_tokens,
+        cache_read_tokens=record.cache_read_tokens,
     )
 
 
