@@ -43,6 +43,8 @@ class PriceTable:
 
     prices: dict[str, Price] = field(default_factory=dict)
     as_of: str | None = None
+    # Model string (or glob) → the share of the live price its vendor's batch API charges (0.5: half).
+    batch: dict[str, float] = field(default_factory=dict)
     # lookup() runs once per call; glob matching is memoised per model string.
     _found: dict[str, Price | None] = field(default_factory=dict, repr=False, compare=False)
 
@@ -71,7 +73,25 @@ class PriceTable:
     def merged(self, other: PriceTable) -> PriceTable:
         """This table with `other`'s entries added; other's win, and are tried before this table's globs."""
         kept = {key: price for key, price in self.prices.items() if key not in other.prices}
-        return PriceTable({**other.prices, **kept}, other.as_of or self.as_of)
+        batch = {**other.batch, **{k: v for k, v in self.batch.items() if k not in other.batch}}
+        return PriceTable({**other.prices, **kept}, other.as_of or self.as_of, batch)
+
+    def for_batch(self) -> PriceTable:
+        """The prices a batch API charges: each model's live price times its batch share, if it has one.
+
+        A model with no batch entry keeps its live price, so a batch estimate is never too low.
+        """
+        scaled = {key: self._batch_price(key, price) for key, price in self.prices.items()}
+        return PriceTable(scaled, self.as_of, {})
+
+    def _batch_price(self, key: str, price: Price) -> Price:
+        exact = self.batch.get(key)
+        share = (
+            exact
+            if exact is not None
+            else next((v for glob, v in self.batch.items() if fnmatch.fnmatchcase(key, glob)), 1.0)
+        )
+        return Price(price.input * share, price.output * share)
 
 
 class PriceEntry(FileRecord):
@@ -90,6 +110,8 @@ class PriceFile(FileRecord):
     """When the prices were taken from the vendors' pages."""
     models: dict[str, PriceEntry]
     """Model string (`*` and `?` match as in shell globs) → its prices."""
+    batch: dict[str, float] = Field(default_factory=dict)
+    """Model string or glob → the share of its live price the vendor's batch API charges (0.5: half)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -102,7 +124,7 @@ class PriceFile(FileRecord):
     def table(self) -> PriceTable:
         """The prices as the lookup table the engine uses."""
         prices = {key: Price(entry.input, entry.output) for key, entry in self.models.items()}
-        return PriceTable(prices, None if self.as_of is None else str(self.as_of))
+        return PriceTable(prices, None if self.as_of is None else str(self.as_of), dict(self.batch))
 
 
 def estimate_input_tokens(plan: CallPlan) -> int:

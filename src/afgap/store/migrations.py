@@ -179,6 +179,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX anti_lab_labels_strength ON anti_lab_labels(response_id, strength);
     """,
+    # 7: batches submitted to a provider's batch API (`collect --batch`), recorded before they are
+    # polled, so a rerun polls them again instead of submitting (and paying for) the same calls twice.
+    """
+    CREATE TABLE provider_batches (
+        batch_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        request_hashes TEXT NOT NULL,
+        PRIMARY KEY (provider, batch_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -173,6 +173,17 @@ class ClaimRow(NamedTuple):
     run_id: int
 
 
+class ProviderBatchRow(NamedTuple):
+    """A batch submitted to a provider's batch API, in `provider_batches`; its calls as a JSON list."""
+
+    batch_id: str
+    provider: str
+    model: str
+    created_at: str
+    status: str  # the vendor's word; "collected" once its results are stored
+    request_hashes: str
+
+
 # Each table's columns as its row writes them, in the order of the row's fields.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
     "runs": RunRow._fields,
@@ -184,6 +195,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "claims": ClaimRow._fields,
     "designs": DesignRow._fields,
     "anti_lab_labels": AntiLabLabelRow._fields,
+    "provider_batches": ProviderBatchRow._fields,
 }
 
 
