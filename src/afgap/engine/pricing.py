@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -110,7 +110,7 @@ class PriceFile(FileRecord):
     """When the prices were taken from the vendors' pages."""
     models: dict[str, PriceEntry]
     """Model string (`*` and `?` match as in shell globs) → its prices."""
-    batch: dict[str, float] = Field(default_factory=dict)
+    batch: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
     """Model string or glob → the share of its live price the vendor's batch API charges (0.5: half)."""
 
     @model_validator(mode="before")
