@@ -42,11 +42,13 @@ class SimSettings:
         """Raise InputError for the first impossible setting, named by `spell` (a field → its flag)."""
         if not 0 <= self.port <= 65535:
             raise InputError(f"{spell('port')} must be in 0..65535, got {self.port}")
-        durations = ("latency_ms", "slow_ms", "retry_after", "batch_delay_s")
+        durations = ("latency_ms", "slow_ms", "retry_after")
         # `not 0 <= x < inf`: NaN fails too, and an infinite wait would hang every request.
         if not all(0 <= getattr(self, name) < math.inf for name in durations):
             got = [f"{getattr(self, name):g}" for name in durations]
             raise InputError(f"{_listed(durations, spell)} must be finite and >= 0, got {_joined(got)}")
+        if not 0 <= self.batch_delay_s < math.inf:
+            raise InputError(f"{spell('batch_delay_s')} must be finite and >= 0, got {self.batch_delay_s:g}")
         for name in (*FAULT_RATES, "slow_rate", "batch_expire_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:
