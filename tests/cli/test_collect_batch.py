@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +136,27 @@ def test_a_provider_without_a_batch_api_is_refused_before_anything_is_sent(cli: 
     assert budget.exit_code == 2
     assert "--max-cost cannot stop a batch once it is submitted" in budget.stderr
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_a_batch_dry_run_estimates_at_batch_prices(cli: Any) -> None:
+    args = [
+        "collect",
+        "-m",
+        "anthropic/claude-3-opus-20240229",
+        "--dry-run",
+        "--limit",
+        "10",
+        "--db",
+        "d.sqlite",
+    ]
+
+    def dollars(*more: str) -> list[float]:
+        [line] = [
+            x for x in cli(*args, *more, env={"ANTHROPIC_API_KEY": "k"}).stderr.splitlines() if "cost" in x
+        ]
+        return [float(x) for x in re.findall(r"\$([0-9.]+)", line)]
+
+    live, batch = dollars(), dollars("--batch")
+    assert len(live) == 2 and all(
+        b == pytest.approx(x / 2, abs=0.01) for x, b in zip(live, batch, strict=True)
+    )
