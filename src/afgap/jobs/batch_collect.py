@@ -122,6 +122,7 @@ class _BatchJob:
         self.tokens_in = self.tokens_out = self.unpriced = 0
         self.cost = 0.0
         self.collected: list[tuple[str, str]] = []
+        self.stored = store.completed_hashes()
         self.started = time.perf_counter()
 
     async def run(self) -> RunSummary:
@@ -237,8 +238,13 @@ class _BatchJob:
                     live.append(plan)
             elif item.failure == "fatal":
                 self._store_failure(plan, item.error_class, item.message, fetched.simulated)
-        self.notice(f"batch {batch_id}: {state.status}")
-        self.collected.append((spec.provider, batch_id))
+        self.notice(f"batch {batch_id}: {state.status}" + (f" ({state.message})" if state.message else ""))
+        # A batch carrying calls this collect did not plan (another scenario's, say) stays open for the
+        # collect that plans them, which reads its results again.
+        if all(h in self.plans or h in self.stored for h in hashes):
+            self.collected.append((spec.provider, batch_id))
+        else:
+            recorded.set_status(self.store, spec.provider, batch_id, state.status)
         self.settled.update(p.request_hash for p in live)
         return self._unsettled(hashes), live
 
