@@ -170,3 +170,22 @@ def test_account_defaults_apply_to_the_vendor_url_only() -> None:
     _, _, mine = resolve_limits(None, None, [parse_provider_limit("anthropic:rpm=7")], CollectConfig())
     [local] = pools.group([make_plan("anthropic/m", local_env)], local_env, 16, None, mine)
     assert local.rpm == 7
+
+
+def test_batch_prices_are_the_vendors_share_and_live_where_none_is_known(tmp_path: Path) -> None:
+    live = default_prices()
+    batch = live.for_batch()
+    opus = resolve("anthropic/claude-3-opus-20240229", ENV)
+    assert batch.cost(opus, 1_000_000, 1_000_000) == pytest.approx(live.cost(opus, 1_000_000, 1_000_000) / 2)
+    gemini = resolve("google/gemini-2.0-flash", {"GEMINI_API_KEY": "k"})
+    assert batch.cost(gemini, 10**6, 10**6) == pytest.approx(live.cost(gemini, 10**6, 10**6))
+    path = tmp_path / "p.toml"
+    path.write_text(
+        '[models]\n"openai-api/local/*" = { input = 2, output = 4 }\n[batch]\n"openai-api/*" = 0.25\n'
+    )
+    table = load_prices(path).for_batch()
+    assert table.cost(resolve("openai-api/local/x", ENV), 10**6, 0) == pytest.approx(0.5)
+    assert table.cost(opus, 10**6, 0) == pytest.approx(7.5)  # the shipped share still applies
+    path.write_text('[models]\n"a/b" = { input = 1, output = 1 }\n[batch]\n"a/*" = 1.5\n')
+    with pytest.raises(InputError, match="less than or equal to 1"):
+        load_prices(path)

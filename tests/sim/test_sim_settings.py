@@ -51,6 +51,7 @@ def test_a_slow_share_is_not_a_fault_share() -> None:
 def test_the_child_process_gets_every_field() -> None:
     values = {"port": 1, "seed": 2, "latency_ms": 3.0, "fault_rate": 0.1, "rate_limit_rate": 0.2}
     values |= {"error_rate": 0.3, "drop_rate": 0.05, "slow_rate": 0.5, "slow_ms": 6.0, "retry_after": 7.0}
+    values |= {"batch_delay_s": 0.5, "batch_expire_rate": 0.25}
     settings = SimSettings(**values)  # type: ignore[arg-type]
     assert set(values) == {f.name for f in dataclasses.fields(SimSettings)}
     assert _JSON.validate_json(_JSON.dump_json(settings)) == settings

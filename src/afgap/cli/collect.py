@@ -115,6 +115,29 @@ CachePromptFlag = Annotated[
         show_default=False,
     ),
 ]
+
+
+BatchFlag = Annotated[
+    bool,
+    typer.Option(
+        "--batch",
+        help="Send through the provider's batch API (OpenAI, Anthropic; half price, replies within 24 h); "
+        "a rerun resumes polling the recorded batches.",
+    ),
+]
+
+
+class BatchFallback(StrEnum):
+    """`--batch-fallback` values (jobs/batch_collect.FALLBACKS)."""
+
+    resubmit = "resubmit"
+    live = "live"
+
+
+BatchFallbackOption = Annotated[
+    BatchFallback,
+    typer.Option(help="Calls a batch did not answer (expired, failed): in a new batch, or sent live."),
+]
 DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost; send nothing.")]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 
@@ -141,12 +164,15 @@ def collect(
     prices: PricesOption = None,
     config: ConfigOption = None,
     cache_prompt: CachePromptFlag = None,
+    batch: BatchFlag = False,
+    batch_fallback: BatchFallbackOption = BatchFallback.resubmit,
     dry_run: DryRunFlag = False,
     quiet: QuietFlag = False,
     db: DbOption = None,
 ) -> None:
     """Send every (query, condition, sample) to each model and store every response as it arrives."""
     from afgap.cli.progress import collect_with_progress
+    from afgap.jobs.batch_collect import BatchOptions
     from afgap.jobs.collect import CollectRequest
     from afgap.jobs.config import config_path, engine_options, load_config
     from afgap.records import Sampling
@@ -178,6 +204,7 @@ def collect(
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,
+        batch=BatchOptions(fallback=batch_fallback.value) if batch else None,
     )
     collect_with_progress(request, quiet)
 

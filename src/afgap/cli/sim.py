@@ -32,6 +32,10 @@ SlowRateOption = Annotated[
 ]
 SlowMsOption = Annotated[float, typer.Option(help="How late a slow attempt is answered, ms.")]
 RetryAfterOption = Annotated[float, typer.Option(help="Retry-After seconds sent with 429s and 529s.")]
+BatchDelayOption = Annotated[float, typer.Option(help="Seconds until a submitted batch ends (batch APIs).")]
+BatchExpireRateOption = Annotated[
+    float, typer.Option(help="Fraction of batch items that expire the first time they are submitted.")
+]
 
 
 @sim_app.command("serve")
@@ -46,6 +50,8 @@ def sim_serve(
     slow_rate: SlowRateOption = 0.0,
     slow_ms: SlowMsOption = DEFAULT_SIM_SLOW_MS,
     retry_after: RetryAfterOption = DEFAULT_SIM_RETRY_AFTER,
+    batch_delay_s: BatchDelayOption = 0.0,
+    batch_expire_rate: BatchExpireRateOption = 0.0,
 ) -> None:
     """Serve the simulator on loopback, speaking OpenAI Chat Completions and Anthropic Messages.
 
@@ -66,6 +72,8 @@ def sim_serve(
         slow_rate=slow_rate,
         slow_ms=slow_ms,
         retry_after=retry_after,
+        batch_delay_s=batch_delay_s,
+        batch_expire_rate=batch_expire_rate,
     )
     serve(settings)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -83,6 +83,8 @@ class PriceTable:
     prices: dict[str, Price] = field(default_factory=dict)
     as_of: str | None = None
     cache: dict[str, CacheRule] = field(default_factory=dict)
+    # Model string (or glob) → the share of the live price its vendor's batch API charges (0.5: half).
+    batch: dict[str, float] = field(default_factory=dict)
     # lookup() runs once per call; glob matching is memoised per model string.
     _found: dict[str, Price | None] = field(default_factory=dict, repr=False, compare=False)
 
@@ -119,7 +121,27 @@ class PriceTable:
         """This table with `other`'s entries added; other's win, and are tried before this table's globs."""
         kept = {key: price for key, price in self.prices.items() if key not in other.prices}
         rules = {key: rule for key, rule in self.cache.items() if key not in other.cache}
-        return PriceTable({**other.prices, **kept}, other.as_of or self.as_of, {**other.cache, **rules})
+        batch = {**other.batch, **{k: v for k, v in self.batch.items() if k not in other.batch}}
+        return PriceTable(
+            {**other.prices, **kept}, other.as_of or self.as_of, {**other.cache, **rules}, batch
+        )
+
+    def for_batch(self) -> PriceTable:
+        """The prices a batch API charges: each model's live price times its batch share, if it has one.
+
+        An entry's own `batch_discount` wins over a [batch] glob; a model with neither keeps its live
+        price, so a batch estimate is never too low.
+        """
+        scaled = {key: self._batch_price(key, price) for key, price in self.prices.items()}
+        return PriceTable(scaled, self.as_of, self.cache)
+
+    def _batch_price(self, key: str, price: Price) -> Price:
+        if price.batch_discount is not None:
+            share = 1.0 - price.batch_discount
+        else:
+            found = _matching(self.batch, key)
+            share = 1.0 if found is None else found
+        return replace(price, input=price.input * share, output=price.output * share)
 
 
 def _matching(table: dict[str, _T], model: str) -> _T | None:
@@ -169,6 +191,8 @@ class PriceFile(FileRecord):
     """Model string (`*` and `?` match as in shell globs) → its prices."""
     cache: dict[str, CacheEntry] = Field(default_factory=dict)
     """Model string or glob → its prompt-cache prices as multiples of its input price."""
+    batch: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    """Model string or glob → the share of its live price the vendor's batch API charges (0.5: half)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -183,7 +207,7 @@ class PriceFile(FileRecord):
         as_of = None if self.as_of is None else str(self.as_of)
         prices = {key: _price(entry, as_of) for key, entry in self.models.items()}
         rules = {key: CacheRule(entry.write, entry.read) for key, entry in self.cache.items()}
-        return PriceTable(prices, as_of, rules)
+        return PriceTable(prices, as_of, rules, dict(self.batch))
 
 
 def _price(entry: PriceEntry, file_as_of: str | None) -> Price:

@@ -19,6 +19,7 @@ from afgap.engine.pricing import PriceTable, load_prices
 from afgap.engine.prompt_cache import with_prompt_cache
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
+from afgap.jobs import batch_collect
 from afgap.jobs.estimate import Estimate, estimate_plans
 from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
@@ -75,6 +76,8 @@ class CollectRequest:
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     # The loopback simulator started for `sim/…` models (by default on a free port).
     simulator: SimSettings = field(default_factory=SimSettings)
+    # --batch: first turns go through the vendors' batch APIs (jobs/batch_collect.py); None: live.
+    batch: batch_collect.BatchOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,8 @@ def collect(
     ]
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
+    if req.batch is not None:
+        batch_collect.check_batchable(specs, req.max_cost_usd)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
     for line in preflight(req.sampling, specs, scenarios):
         notice(line)
@@ -184,7 +189,7 @@ def collect(
         todo = [p for p in planned if p.plan.request_hash not in done]
         base = CollectSummary(planned=len(planned), cached=len(planned) - len(todo), to_send=len(todo))
         if req.dry_run or not todo:
-            estimate = estimate_plans([p.plan for p in todo], prices)
+            estimate = estimate_plans([p.plan for p in todo], prices.for_batch() if req.batch else prices)
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
         # Before any response: a response's scenario version always has its design stored beside it.
         store.write_designs((scenario_hash(s), s.name, s.design) for s in scenarios)
@@ -195,9 +200,14 @@ def collect(
             if on_split is not None and share.others:
                 on_split(base)
             mine = [p for p in todo if p.plan.request_hash in share.mine]
-            summary = (
-                _run(mine, store, run_id, env, _with_prices(req, prices), progress, notice) if mine else None
-            )
+            engine = _with_prices(req, prices)
+            summary: RunSummary | None
+            if req.batch is not None and mine:
+                summary = batch_collect.run_batches(
+                    mine, store, run_id, env, engine, prices, req.batch, notice
+                )
+            else:
+                summary = _run(mine, store, run_id, env, engine, progress, notice) if mine else None
         except StoreError:
             raise  # it took nothing more (the replies are in a recovery file), nor would it the end time
         except BaseException:

@@ -1,9 +1,10 @@
 """The simulator's HTTP server: OpenAI Chat Completions and Anthropic Messages on loopback.
 
 Routes: `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/messages`, `GET /stats`,
-`POST /stats/reset` (which also empties the prompt cache, sim/prompt_cache.py), and `GET /received` (the
-last request bodies, for tests and debugging). The request's `model` names the organism (`faker` or
-`sim/faker`); the optional `x-afgap-sample` header is the sample key. Every response carries
+`POST /stats/reset` (which also empties the prompt cache, sim/prompt_cache.py), `GET /stats/batches`, and
+`GET /received` (the last request bodies, for tests and debugging); the batch APIs' routes are
+sim/batches.py's. The request's `model` names the organism (`faker` or `sim/faker`); the optional
+`x-afgap-sample` header is the sample key. Every response carries
 `x-afgap-simulated: 1`. Base URLs for clients: OpenAI-style `{base_url}/v1`, Anthropic-style
 `{base_url}`. The HTTP layer is `sim/http.py`.
 """
@@ -27,6 +28,7 @@ from afgap.engine.eventloop import new_event_loop, run
 from afgap.providers.wire import SAMPLE_HEADER, SIMULATED_HEADER
 from afgap.sim import completions, organisms, shapes
 from afgap.sim import judge as sim_judge
+from afgap.sim.batches import SimBatches
 from afgap.sim.http import Answer, HttpProtocol, Request
 from afgap.sim.organisms import Fault, Wire
 from afgap.sim.prompt_cache import PromptCache
@@ -76,12 +78,14 @@ class Simulator:
         self.counters = _Counters()
         self.received: deque[tuple[str, bytes]] = deque(maxlen=_MAX_RECEIVED)
         self.prompt_cache = PromptCache()
+        self.batches = SimBatches(settings, self.batch_item)
         self._routes: dict[str, tuple[str, Callable[[Request], Answer]]] = {
             "/v1/chat/completions": ("POST", lambda r: self._chat(r, "openai")),
             "/v1/completions": ("POST", self._completion),
             "/received": ("GET", lambda _: _json(200, self._received())),
             "/v1/messages": ("POST", lambda r: self._chat(r, "anthropic")),
             "/stats": ("GET", lambda _: _json(200, self.counters.snapshot())),
+            "/stats/batches": ("GET", lambda _: _json(200, self.batches.counts())),
             "/stats/reset": ("POST", self._stats_reset),
         }
 
@@ -89,7 +93,12 @@ class Simulator:
         """The answer to one request (the HTTP layer adds the simulated mark to every response)."""
         route = self._routes.get(request.path)
         if route is None:
-            return _json(404, _error(f"Invalid URL ({request.method} {request.path})"))
+            batch = self.batches.handle(request)
+            return (
+                batch
+                if batch is not None
+                else _json(404, _error(f"Invalid URL ({request.method} {request.path})"))
+            )
         method, action = route
         if request.method != method:
             return _json(405, _error(f"use {method} for {request.path}"))
@@ -117,6 +126,16 @@ class Simulator:
             delay += slow
         self.counters.record(model, "dropped" if drop else status)
         return Answer(status, wirejson.dumps(body), headers, delay, drop)
+
+    def batch_item(self, wire: Wire, body: Any, sample_key: str) -> tuple[int, dict[str, Any]]:
+        """One batch item's (status, body), answered as a live call would be (a dropped one is a 500)."""
+        try:
+            chat = shapes.parse_request(wire, body)
+        except shapes.BadRequest as exc:
+            status, reply, _ = shapes.bad_request(wire, exc)
+            return status, reply
+        status, reply, _, _, drop = _answer(self.settings, self.counters, wire, chat, sample_key)
+        return (500, _error("the server dropped this request")) if drop else (status, reply)
 
     def _completion(self, request: Request) -> Answer:
         """A base model's continuation of a prompt (no transient faults: the chat routes exercise those)."""

@@ -35,6 +35,8 @@ class SimSettings:
     slow_rate: float = 0.0
     slow_ms: float = DEFAULT_SIM_SLOW_MS
     retry_after: float = DEFAULT_SIM_RETRY_AFTER
+    batch_delay_s: float = 0.0  # a batch (sim/batches.py) ends this long after it was created
+    batch_expire_rate: float = 0.0  # share of batch items that expire the first time they are submitted
 
     def check(self, spell: Callable[[str], str] = str) -> None:
         """Raise InputError for the first impossible setting, named by `spell` (a field → its flag)."""
@@ -45,7 +47,9 @@ class SimSettings:
         if not all(0 <= getattr(self, name) < math.inf for name in durations):
             got = [f"{getattr(self, name):g}" for name in durations]
             raise InputError(f"{_listed(durations, spell)} must be finite and >= 0, got {_joined(got)}")
-        for name in (*FAULT_RATES, "slow_rate"):
+        if not 0 <= self.batch_delay_s < math.inf:
+            raise InputError(f"{spell('batch_delay_s')} must be finite and >= 0, got {self.batch_delay_s:g}")
+        for name in (*FAULT_RATES, "slow_rate", "batch_expire_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:
                 raise InputError(f"{spell(name)} must be in [0, 1], got {rate:g}")

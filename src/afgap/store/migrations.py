@@ -209,6 +209,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE responses ADD COLUMN cache_write_tokens INTEGER;
     ALTER TABLE responses ADD COLUMN cache_read_tokens INTEGER;
     """,
+    # 9: batches submitted to a provider's batch API (`collect --batch`), recorded before they are
+    # polled, so a rerun polls them again instead of submitting (and paying for) the same calls twice.
+    """
+    CREATE TABLE provider_batches (
+        batch_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        request_hashes TEXT NOT NULL,
+        PRIMARY KEY (provider, batch_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

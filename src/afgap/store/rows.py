@@ -195,6 +195,17 @@ class BatchExportRow(NamedTuple):
     imported_at: str | None = None
 
 
+class ProviderBatchRow(NamedTuple):
+    """A batch submitted to a provider's batch API, in `provider_batches`; its calls as a JSON list."""
+
+    batch_id: str
+    provider: str
+    model: str
+    created_at: str
+    status: str  # the vendor's word; "collected" once its results are stored
+    request_hashes: str
+
+
 # Each table's columns as its row writes them, in the order of the row's fields.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
     "runs": RunRow._fields,
@@ -207,6 +218,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "designs": DesignRow._fields,
     "anti_lab_labels": AntiLabLabelRow._fields,
     "batch_exports": BatchExportRow._fields,
+    "provider_batches": ProviderBatchRow._fields,
 }
 
 
