@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from afgap.cli.options import INVOCATION, DbOption, TimeoutOption, literal, resolve_db
+from afgap.cli.options import INVOCATION, AlphaOption, DbOption, TimeoutOption, literal, resolve_db
 from afgap.settings import (
+    DEFAULT_ALPHA,
     DEFAULT_CONCURRENCY,
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_MAX_TOKENS,
@@ -105,6 +106,17 @@ ConfigOption = Annotated[
     typer.Option(help=literal("Config file (TOML) [default: $AFGAP_CONFIG]."), show_default=False),
 ]
 DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost; send nothing.")]
+UntilDecidedFlag = Annotated[
+    bool,
+    typer.Option(
+        "--until-decided",
+        help="Visit each model's queries in a seeded random order and stop sending to it once its "
+        "anytime-valid verdict is settled (at most the usual plan; docs/collection.md).",
+    ),
+]
+MinGapOption = Annotated[
+    float, typer.Option(help="With --until-decided: smallest gap that matters, as a fraction (0.05 = 5 pp).")
+]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 
 
@@ -130,6 +142,9 @@ def collect(
     prices: PricesOption = None,
     config: ConfigOption = None,
     dry_run: DryRunFlag = False,
+    until_decided: UntilDecidedFlag = False,
+    alpha: AlphaOption = DEFAULT_ALPHA,
+    min_gap: MinGapOption = 0.01,
     quiet: QuietFlag = False,
     db: DbOption = None,
 ) -> None:
@@ -137,6 +152,7 @@ def collect(
     from afgap.cli.progress import collect_with_progress
     from afgap.jobs.collect import CollectRequest
     from afgap.jobs.config import config_path, engine_options, load_config
+    from afgap.jobs.sequential import UntilDecided
     from afgap.records import Sampling
 
     file = load_config(config_path(config))
@@ -165,6 +181,7 @@ def collect(
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,
+        until_decided=UntilDecided(alpha, min_gap) if until_decided else None,
     )
     collect_with_progress(request, quiet)
 

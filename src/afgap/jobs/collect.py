@@ -19,6 +19,7 @@ from afgap.engine.pricing import PriceTable, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
 from afgap.jobs.estimate import Estimate, estimate_plans
+from afgap.jobs import sequential
 from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
@@ -72,6 +73,8 @@ class CollectRequest:
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     # The loopback simulator started for `sim/…` models (by default on a free port).
     simulator: SimSettings = field(default_factory=SimSettings)
+    # Set: stop sending to a (model, scenario) once its verdict is settled (jobs/sequential.py).
+    until_decided: sequential.UntilDecided | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class CollectSummary:
     holders: tuple[tuple[int, int, str], ...] = ()  # those collects: (run id, pid, host or "" if this)
     estimate: Estimate = field(default_factory=Estimate)
     first_errors: Mapping[str, str] = field(default_factory=dict)
+    decisions: tuple[sequential.Decision, ...] = ()  # --until-decided: where each sequence ended
 
     @property
     def failed(self) -> int:
@@ -158,6 +162,8 @@ def collect(
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
+    if req.until_decided is not None:
+        sequential.check(req.until_decided, scenarios)
     for line in preflight(req.sampling, specs, scenarios):
         notice(line)
     queries = [select_queries(req, s) for s in scenarios]
@@ -183,16 +189,20 @@ def collect(
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
         # Before any response: a response's scenario version always has its design stored beside it.
         store.write_designs((scenario_hash(s), s.name, s.design) for s in scenarios)
-        run_id = store.start_run(req.command, _settings(req))
+        run_id = store.start_run(req.command, _settings(req, planned))
         try:
             share = claims.claim(store, run_id, [p.plan.request_hash for p in todo])
             base = _with_share(base, share)
             if on_split is not None and share.others:
                 on_split(base)
             mine = [p for p in todo if p.plan.request_hash in share.mine]
-            summary = (
-                _run(mine, store, run_id, env, _with_prices(req, prices), progress, notice) if mine else None
+            runner = _round_runner(store, run_id, env, _with_prices(req, prices), progress, notice)
+            block = sequential.block_size(req.engine.concurrency, req.samples, len(req.models))
+            summary, decisions = sequential.send(
+                req.until_decided, planned, mine, store, req.query_seed, runner, block
             )
+            if decisions:
+                base = dataclasses.replace(base, to_send=0 if summary is None else summary.total)
         except StoreError:
             raise  # it took nothing more (the replies are in a recovery file), nor would it the end time
         except BaseException:
@@ -203,6 +213,7 @@ def collect(
             raise
         claims.release(store, run_id)
         store.finish_run(run_id)
+    base = dataclasses.replace(base, decisions=decisions)
     return base if summary is None else _with_outcome(base, summary)
 
 
@@ -277,10 +288,12 @@ def select_queries(req: CollectRequest, scenario: Scenario | None = None) -> lis
     return queries[: req.limit]
 
 
-def _settings(req: CollectRequest) -> dict[str, object]:
+def _settings(req: CollectRequest, planned: Sequence[PlannedCall]) -> dict[str, object]:
     """What the store records of this request beside the run."""
     limits = {name: dataclasses.asdict(limit) for name, limit in req.engine.limits.items()}
-    return {
+    rule = req.until_decided
+    extra = {} if rule is None else {"until_decided": sequential.settings_entry(rule, req.query_seed, planned)}
+    return extra | {
         "models": list(req.models),
         "scenarios": list(req.scenarios),
         "queries": req.queries or "per scenario",
@@ -304,6 +317,24 @@ def _simulator_if_needed(specs: list[ModelSpec], req: CollectRequest) -> Iterato
 
     with start_in_thread(req.simulator) as sim:
         yield [bind_simulator(s, sim.base_url) if s.provider == "sim" else s for s in specs]
+
+
+def _round_runner(
+    store: Store,
+    run_id: int,
+    env: Mapping[str, str],
+    options: EngineOptions,
+    progress: Callable[[ProgressEvent], None] | None,
+    notice: Callable[[str], None],
+) -> Callable[[list[PlannedCall], float], RunSummary]:
+    """One engine run over some calls, with what is left of the budget after `spent` USD."""
+
+    def run_round(calls: list[PlannedCall], spent: float) -> RunSummary:
+        cap = options.max_cost_usd
+        left = dataclasses.replace(options, max_cost_usd=None if cap is None else max(0.0, cap - spent))
+        return _run(calls, store, run_id, env, left, progress, notice)
+
+    return run_round
 
 
 def _run(

@@ -6,6 +6,7 @@ column order.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -229,6 +230,11 @@ class Reads:
                  FROM runs r ORDER BY r.id"""
         return [tuple(row) for row in self.conn.execute(sql)]
 
+    def run_settings(self) -> list[dict[str, Any]]:
+        """The settings each collect run recorded, oldest first (a run without any gives {})."""
+        rows = self.conn.execute("SELECT settings FROM runs ORDER BY id").fetchall()
+        return [_settings_of(row[0]) for row in rows]
+
     def read_designs(self) -> dict[str, Design]:
         """The design of every collected scenario version, by scenario hash (imports have none)."""
         found = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'designs'")
@@ -249,6 +255,15 @@ class Reads:
                  ORDER BY r.model, r.scenario, r.scenario_hash, r.query_id, r.condition, r.sample"""
         for row in self.conn.execute(sql):
             yield _interchange_record(row)
+
+
+def _settings_of(text: str | None) -> dict[str, Any]:
+    """A run's settings JSON as a dict; anything else (none, or not an object) reads as no settings."""
+    try:
+        found = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _bool(value: int | None) -> bool | None:
