@@ -18,8 +18,8 @@ from afgap.engine.plans import PlannedCall, plan_calls
 from afgap.engine.pricing import PriceTable, load_prices
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
-from afgap.jobs.estimate import Estimate, estimate_plans
 from afgap.jobs import sequential
+from afgap.jobs.estimate import Estimate, estimate_plans
 from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
@@ -292,7 +292,9 @@ def _settings(req: CollectRequest, planned: Sequence[PlannedCall]) -> dict[str, 
     """What the store records of this request beside the run."""
     limits = {name: dataclasses.asdict(limit) for name, limit in req.engine.limits.items()}
     rule = req.until_decided
-    extra = {} if rule is None else {"until_decided": sequential.settings_entry(rule, req.query_seed, planned)}
+    extra = (
+        {} if rule is None else {"until_decided": sequential.settings_entry(rule, req.query_seed, planned)}
+    )
     return extra | {
         "models": list(req.models),
         "scenarios": list(req.scenarios),

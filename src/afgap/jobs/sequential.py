@@ -1,4 +1,4 @@
-"""`collect --until-decided`: send each model's queries in rounds and stop a model once its verdict is settled.
+"""`collect --until-decided`: send each model's queries in rounds; stop a model once its verdict is settled.
 
 The engine is untouched: each round is an ordinary run over a block of queries per undecided
 (model, scenario). Between rounds the store is read back and each sequence's anytime-valid interval

@@ -97,10 +97,10 @@ def bounds(d: ArrayLike, alpha: float, horizon: int, grid: int = _GRID) -> tuple
     m = (np.arange(grid, dtype=np.float64) + 0.5) / grid
     threshold = math.log(2.0 / alpha)
     rate = _plug_in_bets(x, alpha, max(horizon, 1))
-    log_up = np.zeros(lead + (grid,))
-    log_down = np.zeros(lead + (grid,))
-    low = np.empty(lead + (steps,))
-    high = np.empty(lead + (steps,))
+    log_up = np.zeros((*lead, grid))
+    log_down = np.zeros((*lead, grid))
+    low = np.empty((*lead, steps))
+    high = np.empty((*lead, steps))
     floor = np.full(lead, 0.0)
     ceiling = np.full(lead, 1.0)
     for t in range(steps):
@@ -119,7 +119,7 @@ def _plug_in_bets(x: FloatArray, alpha: float, horizon: int) -> FloatArray:
     t = np.arange(1, x.shape[-1] + 1, dtype=np.float64)
     mean = (0.5 + np.cumsum(x, axis=-1)) / (t + 1.0)
     var = (0.25 + np.cumsum((x - mean) ** 2, axis=-1)) / (t + 1.0)
-    prev_var = np.concatenate([np.full(x.shape[:-1] + (1,), 0.25), var[..., :-1]], axis=-1)
+    prev_var = np.concatenate([np.full((*x.shape[:-1], 1), 0.25), var[..., :-1]], axis=-1)
     return np.sqrt(2.0 * math.log(2.0 / alpha) / (prev_var * horizon))
 
 
