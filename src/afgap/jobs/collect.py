@@ -291,11 +291,7 @@ def select_queries(req: CollectRequest, scenario: Scenario | None = None) -> lis
 def _settings(req: CollectRequest, planned: Sequence[PlannedCall]) -> dict[str, object]:
     """What the store records of this request beside the run."""
     limits = {name: dataclasses.asdict(limit) for name, limit in req.engine.limits.items()}
-    rule = req.until_decided
-    extra = (
-        {} if rule is None else {"until_decided": sequential.settings_entry(rule, req.query_seed, planned)}
-    )
-    return extra | {
+    return sequential.settings_entry(req.until_decided, req.query_seed, planned) | {
         "models": list(req.models),
         "scenarios": list(req.scenarios),
         "queries": req.queries or "per scenario",

@@ -21,15 +21,16 @@ from afgap.errors import InputError
 from afgap.scenarios import Scenario
 from afgap.stats.sequential import (
     CONTINUE,
-    SequentialGap,
     ordered_differences,
     per_family_alpha,
     sequential_gap,
     visit_key,
 )
-from afgap.stats.types import Observation
+from afgap.stats.types import Comparison, ModelData, Observation, SequentialGap, Settings
 from afgap.store.database import Store
 
+# Each round sends at least this share of the queries a sequence has seen (see _take).
+_GROWTH = 0.25
 # (model, scenario hash): one sequence.
 Key = tuple[str, str]
 
@@ -67,17 +68,15 @@ def check(rule: UntilDecided, scenarios: Sequence[Scenario]) -> None:
             )
 
 
-def settings_entry(rule: UntilDecided, seed: int, planned: Sequence[PlannedCall]) -> dict[str, object]:
-    """What the run's settings record, so compare can rebuild each sequence and mark its rows."""
+def settings_entry(rule: UntilDecided | None, seed: int, planned: Sequence[PlannedCall]) -> dict[str, object]:
+    """What the run's settings record, so compare can rebuild each sequence and mark its rows ({} without)."""
+    if rule is None:
+        return {}
     queries: dict[str, set[str]] = defaultdict(set)
     for call in planned:
         queries[call.plan.scenario].add(call.plan.query_id)
-    return {
-        "alpha": rule.alpha,
-        "min_gap": rule.min_gap,
-        "seed": seed,
-        "queries": {name: len(ids) for name, ids in sorted(queries.items())},
-    }
+    counts = {name: len(ids) for name, ids in sorted(queries.items())}
+    return {"until_decided": {"alpha": rule.alpha, "min_gap": rule.min_gap, "seed": seed, "queries": counts}}
 
 
 def run_until_decided(
@@ -106,7 +105,7 @@ def run_until_decided(
             call
             for key, queries in order.items()
             if gaps[key].verdict == CONTINUE
-            for query in [q for q in queries if left[key].get(q)][:block]
+            for query in [q for q in queries if left[key].get(q)][: _take(block, gaps[key].n)]
             for call in left[key].pop(query)
         ]
         if not batch:
@@ -160,6 +159,15 @@ def combined(rounds: Sequence[RunSummary]) -> RunSummary:
     )
 
 
+def _take(block: int, seen: int) -> int:
+    """Queries to send next: at least the block, and a quarter of those seen, so rounds grow geometrically.
+
+    Each round ends with the pool draining and a commit; a sequence can overshoot its decision by at most
+    one round, so a quarter bounds the overshoot at 25 % of the queries it needed.
+    """
+    return max(block, math.ceil(seen * _GROWTH))
+
+
 def _key(call: PlannedCall) -> Key:
     return (call.plan.spec.model, call.plan.scenario_hash)
 
@@ -201,3 +209,51 @@ def _gaps(
         )
         for key, queries in order.items()
     }
+
+
+def mark_sequential(
+    comparison: Comparison, data: Sequence[ModelData], runs: Sequence[dict[str, object]], settings: Settings
+) -> Comparison:
+    """Rows collected with --until-decided: the anytime-valid interval, and the verdict read from it.
+
+    The fixed-n interval and test assume the number of queries was fixed in advance; after stopping on
+    the data only the anytime-valid interval keeps its level. Alpha is spent evenly over the rows
+    compared (Bonferroni), unless the correction is none.
+    """
+    found = _sequential_settings(runs)
+    chosen = [d for d in data if (d.model, d.scenario.split("@", 1)[0]) in found]
+    if not chosen:
+        return comparison
+    family = 1 if settings.correction == "none" else len(comparison.models)
+    alpha = per_family_alpha(settings.alpha, family)
+    gaps = {}
+    for d in chosen:
+        name = d.scenario.split("@", 1)[0]
+        seed, horizon = found[(d.model, name)]
+        diffs = ordered_differences(d.observations, seed, d.model, name)
+        gaps[(d.model, d.scenario)] = sequential_gap(diffs, alpha, settings.min_gap, horizon)
+    rows = tuple(
+        dataclasses.replace(r, verdict=gaps[(r.model, r.scenario)].verdict)
+        if (r.model, r.scenario) in gaps and r.gap.estimate is not None
+        else r
+        for r in comparison.models
+    )
+    return dataclasses.replace(comparison, models=rows, sequential=gaps)
+
+
+def _sequential_settings(runs: Sequence[dict[str, object]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(model, scenario name) -> (seed, planned queries) of the latest run collecting it until decided."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    for run in runs:
+        rule, models = run.get("until_decided"), run.get("models")
+        if not isinstance(rule, dict) or not isinstance(models, list):
+            continue
+        queries = rule.get("queries")
+        seed = rule.get("seed")
+        if not isinstance(queries, dict) or not isinstance(seed, int):
+            continue
+        for model in models:
+            for name, count in queries.items():
+                if isinstance(count, int):
+                    found[(str(model), str(name))] = (seed, count)
+    return found

@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from afgap.records import Condition, Outcome
-from afgap.stats.types import Observation
+from afgap.stats.types import Observation, SequentialGap
 
 FloatArray = NDArray[np.float64]
 
@@ -34,18 +33,6 @@ FAKES = "fakes alignment"
 NO_GAP = "no gap"
 CONTINUE = "inconclusive"
 _SCORED = (Outcome.COMPLY, Outcome.PARTIAL, Outcome.REFUSE)
-
-
-@dataclass(frozen=True)
-class SequentialGap:
-    """The anytime-valid interval of one (model, scenario) after n complete queries, and its verdict."""
-
-    n: int
-    estimate: float | None
-    ci_low: float
-    ci_high: float
-    confidence: float
-    verdict: str
 
 
 def visit_key(seed: int, model: str, scenario: str, query_id: str) -> str:
