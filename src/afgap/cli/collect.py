@@ -155,6 +155,7 @@ def collect(
     from afgap.jobs.sequential import UntilDecided
     from afgap.records import Sampling
 
+    rule = UntilDecided(alpha, min_gap)  # checked even when unused
     file = load_config(config_path(config))
     engine = dataclasses.replace(
         engine_options(concurrency, rpm, provider_limit or [], file), timeout_s=timeout
@@ -181,7 +182,7 @@ def collect(
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,
-        until_decided=UntilDecided(alpha, min_gap) if until_decided else None,
+        until_decided=rule if until_decided else None,
     )
     collect_with_progress(request, quiet)
 

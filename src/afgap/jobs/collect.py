@@ -163,7 +163,7 @@ def collect(
     _check_budget_is_enforceable(req, specs, prices)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
     if req.until_decided is not None:
-        sequential.check(req.until_decided, scenarios)
+        sequential.check(scenarios)
     for line in preflight(req.sampling, specs, scenarios):
         notice(line)
     queries = [select_queries(req, s) for s in scenarios]

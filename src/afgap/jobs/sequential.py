@@ -42,6 +42,13 @@ class UntilDecided:
     alpha: float = 0.05
     min_gap: float = 0.01
 
+    def __post_init__(self) -> None:
+        """Checked even without --until-decided, so a bad value never passes silently."""
+        if not 0.0 < self.alpha < 1.0:
+            raise InputError(f"--alpha must be in (0, 1), got {self.alpha:g}")
+        if not 0.0 <= self.min_gap < 1.0:
+            raise InputError(f"--min-gap must be a fraction in [0, 1), got {self.min_gap:g}")
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -54,12 +61,8 @@ class Decision:
     unsent_calls: int
 
 
-def check(rule: UntilDecided, scenarios: Sequence[Scenario]) -> None:
+def check(scenarios: Sequence[Scenario]) -> None:
     """The rule compares two framings: refuse it for a scenario with another design."""
-    if not 0.0 < rule.alpha < 1.0:
-        raise InputError(f"--alpha must be in (0, 1), got {rule.alpha:g}")
-    if not 0.0 <= rule.min_gap < 1.0:
-        raise InputError(f"--min-gap must be a fraction in [0, 1), got {rule.min_gap:g}")
     for scenario in scenarios:
         if not scenario.design.is_two_condition:
             raise InputError(
