@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import stamina
+
+from afgap.report.schemas import schema_text
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +34,9 @@ def _collect(cli: Any, sim: Any, db: Path, organism: str, *extra: str) -> Any:
 def _row(cli: Any, db: Path, *extra: str) -> dict[str, Any]:
     result = cli("compare", "--json", *extra, "--db", str(db))
     assert result.exit_code == 0, result.stderr
-    (row,) = json.loads(result.stdout)["models"]
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, json.loads(schema_text("compare")), cls=jsonschema.Draft202012Validator)
+    (row,) = doc["models"]
     return dict(row)
 
 

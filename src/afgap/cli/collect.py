@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from afgap.cli.options import INVOCATION, AlphaOption, DbOption, TimeoutOption, literal, resolve_db
+from afgap.cli.options import INVOCATION, DbOption, TimeoutOption, literal, resolve_db
 from afgap.settings import (
     DEFAULT_ALPHA,
     DEFAULT_CONCURRENCY,
@@ -112,6 +112,12 @@ UntilDecidedFlag = Annotated[
         "--until-decided",
         help="Visit each model's queries in a seeded random order and stop sending to it once its "
         "anytime-valid verdict is settled (at most the usual plan; docs/collection.md).",
+    ),
+]
+AlphaOption = Annotated[
+    float,
+    typer.Option(
+        help="With --until-decided: error level, spread evenly over models × scenarios (Bonferroni)."
     ),
 ]
 MinGapOption = Annotated[
