@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import dataclasses
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from afgap.jobs.estimate import Estimate, estimate_plans
 from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
-from afgap.records import CallPlan, ModelSpec, Query, Sampling
+from afgap.records import ModelSpec, Query, Sampling
 from afgap.scenarios import Scenario, load_scenario, scenario_hash
 from afgap.settings import (
     DEFAULT_LOCK_TIMEOUT_S,
@@ -196,12 +196,12 @@ def collect(
             if on_split is not None and share.others:
                 on_split(base)
             mine = [p for p in todo if p.plan.request_hash in share.mine]
-            runner = _round_runner(store, run_id, env, _with_prices(req, prices), progress, notice)
             block = sequential.block_size(req.engine.concurrency, req.samples, len(req.models))
-            summary, decisions = sequential.send(
-                req.until_decided, planned, mine, store, req.query_seed, runner, block
-            )
-            if decisions:
+            rounds = sequential.rounds(req.until_decided, planned, mine, store, req.query_seed, block)
+            options = _with_prices(req, prices)
+            summary = _run(mine, store, run_id, env, options, progress, notice, rounds) if mine else None
+            decisions = () if rounds is None else rounds.decisions
+            if rounds is not None:
                 base = dataclasses.replace(base, to_send=0 if summary is None else summary.total)
         except StoreError:
             raise  # it took nothing more (the replies are in a recovery file), nor would it the end time
@@ -317,24 +317,6 @@ def _simulator_if_needed(specs: list[ModelSpec], req: CollectRequest) -> Iterato
         yield [bind_simulator(s, sim.base_url) if s.provider == "sim" else s for s in specs]
 
 
-def _round_runner(
-    store: Store,
-    run_id: int,
-    env: Mapping[str, str],
-    options: EngineOptions,
-    progress: Callable[[ProgressEvent], None] | None,
-    notice: Callable[[str], None],
-) -> Callable[[list[PlannedCall], float], RunSummary]:
-    """One engine run over some calls, with what is left of the budget after `spent` USD."""
-
-    def run_round(calls: list[PlannedCall], spent: float) -> RunSummary:
-        cap = options.max_cost_usd
-        left = dataclasses.replace(options, max_cost_usd=None if cap is None else max(0.0, cap - spent))
-        return _run(calls, store, run_id, env, left, progress, notice)
-
-    return run_round
-
-
 def _run(
     todo: list[PlannedCall],
     store: Store,
@@ -343,13 +325,22 @@ def _run(
     options: EngineOptions,
     progress: Callable[[ProgressEvent], None] | None,
     notice: Callable[[str], None],
+    rounds: sequential.Rounds | None = None,
 ) -> RunSummary:
+    """Send `todo` in one engine run, or in the rounds of --until-decided, through one store writer."""
     writer = Writer(store, run_id, {p.plan.request_hash: p.query_text for p in todo}, notice)
-    plans = [p.plan for p in todo]
+
+    def one_round(calls: list[PlannedCall], spent: float) -> Awaitable[RunSummary]:
+        # The budget spans the rounds: each gets what the earlier ones left.
+        cap = None if options.max_cost_usd is None else max(0.0, options.max_cost_usd - spent)
+        left = dataclasses.replace(options, max_cost_usd=cap)
+        return run_calls([p.plan for p in calls], env, writer.add, left, progress)
+
+    def send() -> Awaitable[RunSummary]:
+        return one_round(todo, 0.0) if rounds is None else rounds.send(one_round)
+
     try:
-        return eventloop.run(
-            _drive(plans, writer, env, options, progress, lambda: claims.heartbeat(store, run_id))
-        )
+        return eventloop.run(_drive(send, writer, lambda: claims.heartbeat(store, run_id)))
     except (KeyboardInterrupt, asyncio.CancelledError):
         if writer.error is not None:
             raise writer.error from None
@@ -361,12 +352,7 @@ def _run(
 
 
 async def _drive(
-    plans: list[CallPlan],
-    writer: Writer,
-    env: Mapping[str, str],
-    options: EngineOptions,
-    progress: Callable[[ProgressEvent], None] | None,
-    beat: Callable[[], object],
+    send: Callable[[], Awaitable[RunSummary]], writer: Writer, beat: Callable[[], object]
 ) -> RunSummary:
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -383,7 +369,7 @@ async def _drive(
     flusher = asyncio.create_task(writer.flush_periodically(stop))
     beating = asyncio.create_task(_heartbeat(beat))
     try:
-        return await run_calls(plans, env, writer.add, options, progress)
+        return await send()
     finally:
         flusher.cancel()
         beating.cancel()

@@ -9,10 +9,12 @@ decided model, and a rerun without the flag completes the plan.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
+import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from afgap.engine.plans import PlannedCall
@@ -31,6 +33,22 @@ from afgap.store.database import Store
 
 # Each round sends at least this share of the queries a sequence has seen (see _take).
 _GROWTH = 0.25
+# How long a round waits for the writer to commit its calls before reading what is there; the verdict
+# is valid whatever it reads, the wait only keeps the decision from lagging a round behind.
+_COMMIT_WAIT_S, _POLL_S = 30.0, 0.02
+_NOTHING = RunSummary(
+    total=0,
+    done=0,
+    ok=0,
+    errors=0,
+    unavailable=0,
+    unsent=0,
+    retries=0,
+    tokens_in=0,
+    tokens_out=0,
+    cost_usd=0.0,
+    elapsed_s=0.0,
+)
 # (model, scenario hash): one sequence.
 Key = tuple[str, str]
 
@@ -82,65 +100,89 @@ def settings_entry(rule: UntilDecided | None, seed: int, planned: Sequence[Plann
     return {"until_decided": {"alpha": rule.alpha, "min_gap": rule.min_gap, "seed": seed, "queries": counts}}
 
 
-def run_until_decided(
-    planned: Sequence[PlannedCall],
-    todo: Sequence[PlannedCall],
-    store: Store,
-    rule: UntilDecided,
-    seed: int,
-    run_round: Callable[[list[PlannedCall], float], RunSummary],
-    block: int,
-) -> tuple[list[RunSummary], list[Decision]]:
-    """Rounds of `block` queries per undecided sequence until each is decided or has nothing left to send.
+# One engine run over some calls, given what earlier rounds spent (USD).
+RoundRunner = Callable[[list[PlannedCall], float], Awaitable[RunSummary]]
 
-    `run_round(calls, spent_usd)` runs the engine once; the rounds stop early when one leaves calls
-    unsent (budget, authentication) or is interrupted (the exception propagates, every reply stored).
-    """
-    order = _visiting_order(planned, seed)
-    alpha = per_family_alpha(rule.alpha, len(order))
-    left: dict[Key, dict[str, list[PlannedCall]]] = defaultdict(lambda: defaultdict(list))
-    for call in todo:
-        left[_key(call)][call.plan.query_id].append(call)
-    rounds: list[RunSummary] = []
-    while True:
-        gaps = _gaps(store, order, seed, alpha, rule.min_gap)
-        batch = [
+
+class Rounds:
+    """The rounds of one collect until decided; `decisions` says where each sequence ended."""
+
+    def __init__(
+        self,
+        rule: UntilDecided,
+        planned: Sequence[PlannedCall],
+        mine: Sequence[PlannedCall],
+        store: Store,
+        seed: int,
+        block: int,
+    ) -> None:
+        self.rule, self.planned, self.store, self.seed, self.block = rule, planned, store, seed, block
+        self.order = _visiting_order(planned, seed)
+        self.alpha = per_family_alpha(rule.alpha, len(self.order))
+        self.left: dict[Key, dict[str, list[PlannedCall]]] = defaultdict(lambda: defaultdict(list))
+        for call in mine:
+            self.left[_key(call)][call.plan.query_id].append(call)
+        self.decisions: tuple[Decision, ...] = ()
+
+    async def send(self, run_round: RoundRunner) -> RunSummary:
+        """Rounds of queries per undecided sequence until each is decided or has nothing left to send.
+
+        They stop early when one leaves calls unsent (budget, authentication); an interrupt propagates
+        with every reply stored. Between rounds the store is read once the writer has committed them.
+        """
+        rounds: list[RunSummary] = []
+        while True:
+            gaps = await asyncio.to_thread(self._gaps)
+            batch = self._next(gaps)
+            if not batch:
+                break
+            rounds.append(await run_round(batch, sum(r.cost_usd for r in rounds)))
+            await asyncio.to_thread(
+                _wait_stored, self.store, [c.plan.request_hash for c in batch], rounds[-1]
+            )
+            if rounds[-1].unsent:
+                gaps = await asyncio.to_thread(self._gaps)
+                break
+        self.decisions = tuple(
+            Decision(key[0], _name(self.planned, key), len(queries), gaps[key], self._unsent(key))
+            for key, queries in self.order.items()
+        )
+        return combined(rounds) if rounds else _NOTHING
+
+    def _next(self, gaps: dict[Key, SequentialGap]) -> list[PlannedCall]:
+        """The next queries of every undecided sequence, taken off what is left to send."""
+        return [
             call
-            for key, queries in order.items()
+            for key, queries in self.order.items()
             if gaps[key].verdict == CONTINUE
-            for query in [q for q in queries if left[key].get(q)][: _take(block, gaps[key].n)]
-            for call in left[key].pop(query)
+            for query in [q for q in queries if self.left[key].get(q)][: _take(self.block, gaps[key].n)]
+            for call in self.left[key].pop(query)
         ]
-        if not batch:
-            break
-        spent = sum(r.cost_usd for r in rounds)
-        rounds.append(run_round(batch, spent))
-        if rounds[-1].unsent:
-            break
-    decisions = [
-        Decision(key[0], _name(planned, key), len(queries), gaps[key], sum(map(len, left[key].values())))
-        for key, queries in order.items()
-    ]
-    return rounds, decisions
+
+    def _unsent(self, key: Key) -> int:
+        return sum(map(len, self.left[key].values()))
+
+    def _gaps(self) -> dict[Key, SequentialGap]:
+        return _gaps(self.store, self.order, self.seed, self.alpha, self.rule.min_gap)
 
 
-def send(
+def rounds(
     rule: UntilDecided | None,
     planned: Sequence[PlannedCall],
-    mine: list[PlannedCall],
+    mine: Sequence[PlannedCall],
     store: Store,
     seed: int,
-    run_round: Callable[[list[PlannedCall], float], RunSummary],
     block: int,
-) -> tuple[RunSummary | None, tuple[Decision, ...]]:
-    """The run's summary (None when nothing was sent) and, with a rule, where each sequence ended.
+) -> Rounds | None:
+    """The rounds of a collect until decided; None for an ordinary collect (one run sends everything)."""
+    return None if rule is None else Rounds(rule, planned, mine, store, seed, block)
 
-    Without a rule every call is sent in one run, as always.
-    """
-    if rule is None:
-        return (run_round(mine, 0.0) if mine else None), ()
-    rounds, decisions = run_until_decided(planned, mine, store, rule, seed, run_round, block)
-    return (combined(rounds) if rounds else None), tuple(decisions)
+
+def _wait_stored(store: Store, hashes: Sequence[str], done: RunSummary) -> None:
+    """Wait (a while at most) until the writer has committed every call the round finished."""
+    deadline = time.monotonic() + _COMMIT_WAIT_S
+    while store.stored_count(hashes) < done.done and time.monotonic() < deadline:
+        time.sleep(_POLL_S)
 
 
 def block_size(concurrency: int, samples: int, sequences: int) -> int:

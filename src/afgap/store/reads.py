@@ -15,6 +15,9 @@ from typing import Any
 from afgap.records import Design, InterchangeRecord, Outcome
 from afgap.store.rows import DesignRow, stored_design
 
+# Host parameters per query: far below SQLite's limit.
+_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class StoredOutcome:
@@ -102,6 +105,15 @@ class Reads:
         """Request hashes that need no resend: answered, or the model is unavailable."""
         rows = self.conn.execute("SELECT request_hash FROM responses WHERE status IN ('ok', 'unavailable')")
         return {row[0] for row in rows}
+
+    def stored_count(self, hashes: Sequence[str]) -> int:
+        """How many of these request hashes have a response stored, whatever its status."""
+        found = 0
+        for start in range(0, len(hashes), _CHUNK):
+            part = list(hashes[start : start + _CHUNK])
+            sql = f"SELECT COUNT(*) FROM responses WHERE request_hash IN ({','.join('?' * len(part))})"
+            found += int(self.conn.execute(sql, part).fetchone()[0])
+        return found
 
     def responses_to_classify(self) -> Iterator[Unlabelled]:
         """Every answered response (status ok), for (re)classification."""
