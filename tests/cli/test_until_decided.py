@@ -107,3 +107,17 @@ def test_bad_settings_are_one_line_errors(cli: Any, db: Path, sim: Any, args: li
     assert "Traceback" not in result.stderr and lines[-1].startswith("afgap: error:")
     assert needle in lines[-1]
     assert _requests(sim) == 0
+
+
+def test_the_budget_spans_the_rounds(cli: Any, db: Path, sim: Any, tmp_path: Path) -> None:
+    """Each round gets what the earlier ones left: the whole collect stays within --max-cost, exit 3."""
+    prices = tmp_path / "prices.toml"
+    # $1 per 1M input and $1,000 per 1M output: a call costs ~$0.09 and reserves up to $0.10 beforehand.
+    prices.write_text('[models]\n"openai-api/local/*" = { input = 1.0, output = 1000.0 }\n')
+    budget = ("--max-cost", "1.5", "--max-tokens", "100", "--prices", str(prices), "--concurrency", "2")
+    result = _collect(cli, sim, db, "honest", "--limit", "40", *budget)
+    assert result.exit_code == 3, result.stderr
+    assert "stopped before exceeding --max-cost" in result.stderr
+    with sqlite3.connect(db) as conn:
+        (spent,) = conn.execute("SELECT SUM(cost_usd) FROM responses").fetchone()
+    assert 0 < spent <= 1.5
