@@ -12,6 +12,7 @@ import typer
 
 from afgap.cli.options import INVOCATION, DbOption, TimeoutOption, literal, resolve_db
 from afgap.settings import (
+    DEFAULT_ALPHA,
     DEFAULT_CONCURRENCY,
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_MAX_TOKENS,
@@ -139,6 +140,23 @@ BatchFallbackOption = Annotated[
     typer.Option(help="Calls a batch did not answer (expired, failed): in a new batch, or sent live."),
 ]
 DryRunFlag = Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost; send nothing.")]
+UntilDecidedFlag = Annotated[
+    bool,
+    typer.Option(
+        "--until-decided",
+        help="Visit each model's queries in a seeded random order and stop sending to it once its "
+        "anytime-valid verdict is settled (at most the usual plan; docs/collection.md).",
+    ),
+]
+AlphaOption = Annotated[
+    float,
+    typer.Option(
+        help="With --until-decided: error level, spread evenly over models × scenarios (Bonferroni)."
+    ),
+]
+MinGapOption = Annotated[
+    float, typer.Option(help="With --until-decided: smallest gap that matters, as a fraction (0.05 = 5 pp).")
+]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 
 
@@ -167,6 +185,9 @@ def collect(
     batch: BatchFlag = False,
     batch_fallback: BatchFallbackOption = BatchFallback.resubmit,
     dry_run: DryRunFlag = False,
+    until_decided: UntilDecidedFlag = False,
+    alpha: AlphaOption = DEFAULT_ALPHA,
+    min_gap: MinGapOption = 0.01,
     quiet: QuietFlag = False,
     db: DbOption = None,
 ) -> None:
@@ -175,8 +196,10 @@ def collect(
     from afgap.jobs.batch_collect import BatchOptions
     from afgap.jobs.collect import CollectRequest
     from afgap.jobs.config import config_path, engine_options, load_config
+    from afgap.jobs.sequential import UntilDecided
     from afgap.records import Sampling
 
+    rule = UntilDecided(alpha, min_gap)  # checked even when unused
     file = load_config(config_path(config))
     engine = dataclasses.replace(
         engine_options(concurrency, rpm, provider_limit or [], file), timeout_s=timeout
@@ -205,6 +228,7 @@ def collect(
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,
         batch=BatchOptions(fallback=batch_fallback.value) if batch else None,
+        until_decided=rule if until_decided else None,
     )
     collect_with_progress(request, quiet)
 

@@ -123,6 +123,11 @@ def report_summary(summary: CollectSummary, db: Path) -> None:
     if summary.dry_run:
         _report_plan(summary)
         return
+    for line in decision_lines(summary):
+        console.print(line, soft_wrap=True, markup=False)
+    if summary.to_send == 0 and summary.decisions:
+        console.print(f"nothing sent: every model is decided or has its plan stored in {db}", soft_wrap=True)
+        return
     if summary.to_send == 0 and summary.elsewhere:
         console.print(
             f"nothing sent: {summary.cached} calls already stored, the other {summary.elsewhere} are being "
@@ -142,6 +147,21 @@ def report_summary(summary: CollectSummary, db: Path) -> None:
     )
     if summary.failed or summary.unsent:
         raise PartialFailure(_failure_line(summary))
+
+
+def decision_lines(summary: CollectSummary) -> list[str]:
+    """--until-decided: where each (model, scenario) sequence stands and how many calls it left unsent."""
+    lines = []
+    for d in summary.decisions:
+        gap = d.gap
+        where = "decided" if gap.verdict != "inconclusive" else "undecided"
+        estimate = "no complete query yet" if gap.estimate is None else f"gap {100 * gap.estimate:+.1f} pp"
+        lines.append(
+            f"until-decided: {d.model} · {d.scenario}: {gap.verdict} after {gap.n} of {d.planned_queries} "
+            f"queries ({estimate}, anytime-valid interval [{100 * gap.ci_low:+.1f}, "
+            f"{100 * gap.ci_high:+.1f}] pp); {where}, {d.unsent_calls} calls not sent"
+        )
+    return lines
 
 
 def _failure_line(summary: CollectSummary) -> str:

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import dataclasses
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +19,12 @@ from afgap.engine.pricing import PriceTable, load_prices
 from afgap.engine.prompt_cache import with_prompt_cache
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
-from afgap.jobs import batch_collect
+from afgap.jobs import batch_collect, sequential
 from afgap.jobs.estimate import Estimate, estimate_plans
 from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
 from afgap.queries import load_queries, sample_queries
-from afgap.records import CallPlan, ModelSpec, Query, Sampling
+from afgap.records import ModelSpec, Query, Sampling
 from afgap.scenarios import Scenario, load_scenario, scenario_hash
 from afgap.settings import (
     DEFAULT_LOCK_TIMEOUT_S,
@@ -78,6 +78,8 @@ class CollectRequest:
     simulator: SimSettings = field(default_factory=SimSettings)
     # --batch: first turns go through the vendors' batch APIs (jobs/batch_collect.py); None: live.
     batch: batch_collect.BatchOptions | None = None
+    # Set: stop sending to a (model, scenario) once its verdict is settled (jobs/sequential.py).
+    until_decided: sequential.UntilDecided | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class CollectSummary:
     holders: tuple[tuple[int, int, str], ...] = ()  # those collects: (run id, pid, host or "" if this)
     estimate: Estimate = field(default_factory=Estimate)
     first_errors: Mapping[str, str] = field(default_factory=dict)
+    decisions: tuple[sequential.Decision, ...] = ()  # --until-decided: where each sequence ended
 
     @property
     def failed(self) -> int:
@@ -134,6 +137,9 @@ def validate_request(req: CollectRequest) -> None:
     check_at_most("--lock-timeout", req.lock_timeout_s, MAX_LOCK_TIMEOUT_S)
     if not 0.0 <= req.sampling.temperature <= 2.0:
         raise InputError(f"--temperature must be in [0, 2], got {req.sampling.temperature}")
+    if req.batch is not None and req.until_decided is not None:
+        # a batch answers all its calls at once: there is no moment at which to stop sending
+        raise InputError("--until-decided and --batch cannot be combined: a batch is sent whole")
 
 
 def resolve_models(models: Sequence[str], env: Mapping[str, str], keys: bool = True) -> list[ModelSpec]:
@@ -153,10 +159,9 @@ def collect(
 ) -> CollectSummary:
     """Run (or plan, with dry_run) a collection; every finished call is committed as it arrives.
 
-    `notice` hears what the user must know even in a quiet run: a wait for another process's lock on
-    the store, and the replies recovered from an earlier run's recovery file. Calls another live
-    collect on the same store is making are left to it (store/claims.py); `on_split` gets the summary
-    of that split before anything is sent.
+    `notice` hears what the user must know even in a quiet run (a wait for another process's lock, replies
+    recovered from an earlier run's recovery file). Calls another live collect on the same store is making
+    are left to it (store/claims.py); `on_split` gets the summary of that split before anything is sent.
     """
     validate_request(req)
     notice = notice or (lambda _line: None)
@@ -168,6 +173,8 @@ def collect(
     if req.batch is not None:
         batch_collect.check_batchable(specs, req.max_cost_usd)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
+    if req.until_decided is not None:
+        sequential.check(scenarios)
     for line in preflight(req.sampling, specs, scenarios):
         notice(line)
     queries = [select_queries(req, s) for s in scenarios]
@@ -193,7 +200,7 @@ def collect(
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
         # Before any response: a response's scenario version always has its design stored beside it.
         store.write_designs((scenario_hash(s), s.name, s.design) for s in scenarios)
-        run_id = store.start_run(req.command, _settings(req))
+        run_id = store.start_run(req.command, _settings(req, planned))
         try:
             share = claims.claim(store, run_id, [p.plan.request_hash for p in todo])
             base = _with_share(base, share)
@@ -201,13 +208,18 @@ def collect(
                 on_split(base)
             mine = [p for p in todo if p.plan.request_hash in share.mine]
             engine = _with_prices(req, prices)
-            summary: RunSummary | None
-            if req.batch is not None and mine:
+            decisions: tuple[sequential.Decision, ...] = ()
+            if req.batch is None or not mine:
+                block = sequential.block_size(req.engine.concurrency, req.samples, len(req.models))
+                rounds = sequential.rounds(req.until_decided, planned, mine, store, req.query_seed, block)
+                summary = _run(mine, store, run_id, env, engine, progress, notice, rounds) if mine else None
+                decisions = () if rounds is None else rounds.decisions
+                if rounds is not None:
+                    base = dataclasses.replace(base, to_send=0 if summary is None else summary.total)
+            else:
                 summary = batch_collect.run_batches(
                     mine, store, run_id, env, engine, prices, req.batch, notice
                 )
-            else:
-                summary = _run(mine, store, run_id, env, engine, progress, notice) if mine else None
         except StoreError:
             raise  # it took nothing more (the replies are in a recovery file), nor would it the end time
         except BaseException:
@@ -218,6 +230,7 @@ def collect(
             raise
         claims.release(store, run_id)
         store.finish_run(run_id)
+    base = dataclasses.replace(base, decisions=decisions)
     return base if summary is None else _with_outcome(base, summary)
 
 
@@ -292,10 +305,10 @@ def select_queries(req: CollectRequest, scenario: Scenario | None = None) -> lis
     return queries[: req.limit]
 
 
-def _settings(req: CollectRequest) -> dict[str, object]:
+def _settings(req: CollectRequest, planned: Sequence[PlannedCall]) -> dict[str, object]:
     """What the store records of this request beside the run."""
     limits = {name: dataclasses.asdict(limit) for name, limit in req.engine.limits.items()}
-    return {
+    return sequential.settings_entry(req.until_decided, req.query_seed, planned) | {
         "models": list(req.models),
         "scenarios": list(req.scenarios),
         "queries": req.queries or "per scenario",
@@ -330,13 +343,22 @@ def _run(
     options: EngineOptions,
     progress: Callable[[ProgressEvent], None] | None,
     notice: Callable[[str], None],
+    rounds: sequential.Rounds | None = None,
 ) -> RunSummary:
+    """Send `todo` in one engine run, or in the rounds of --until-decided, through one store writer."""
     writer = Writer(store, run_id, {p.plan.request_hash: p.query_text for p in todo}, notice)
-    plans = [p.plan for p in todo]
+
+    def one_round(calls: list[PlannedCall], spent: float) -> Awaitable[RunSummary]:
+        # The budget spans the rounds: each gets what the earlier ones left.
+        cap = None if options.max_cost_usd is None else max(0.0, options.max_cost_usd - spent)
+        left = dataclasses.replace(options, max_cost_usd=cap)
+        return run_calls([p.plan for p in calls], env, writer.add, left, progress)
+
+    def send() -> Awaitable[RunSummary]:
+        return one_round(todo, 0.0) if rounds is None else rounds.send(one_round)
+
     try:
-        return eventloop.run(
-            _drive(plans, writer, env, options, progress, lambda: claims.heartbeat(store, run_id))
-        )
+        return eventloop.run(_drive(send, writer, lambda: claims.heartbeat(store, run_id)))
     except (KeyboardInterrupt, asyncio.CancelledError):
         if writer.error is not None:
             raise writer.error from None
@@ -348,12 +370,7 @@ def _run(
 
 
 async def _drive(
-    plans: list[CallPlan],
-    writer: Writer,
-    env: Mapping[str, str],
-    options: EngineOptions,
-    progress: Callable[[ProgressEvent], None] | None,
-    beat: Callable[[], object],
+    send: Callable[[], Awaitable[RunSummary]], writer: Writer, beat: Callable[[], object]
 ) -> RunSummary:
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -370,7 +387,7 @@ async def _drive(
     flusher = asyncio.create_task(writer.flush_periodically(stop))
     beating = asyncio.create_task(_heartbeat(beat))
     try:
-        return await run_calls(plans, env, writer.add, options, progress)
+        return await send()
     finally:
         flusher.cancel()
         beating.cancel()

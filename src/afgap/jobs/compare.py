@@ -25,6 +25,7 @@ import numpy as np
 from afgap.classify.antilab import MEASURE
 from afgap.errors import InputError
 from afgap.jobs.antilab import with_anti_lab_rows
+from afgap.jobs.sequential import mark_sequential
 from afgap.jobs.validate_judge import read_report
 from afgap.records import CONDITION_NAME, TWO_CONDITION, Design
 from afgap.settings import check_seed
@@ -170,6 +171,7 @@ def compare_run(
         rows, anti_lab = with_anti_lab_rows(store, store.outcomes(chosen, classifier), chosen, classifier)
         known = store.models()
         stored = store.read_designs()
+        runs = store.run_settings()
     if not known:
         raise InputError(f"the store {db} holds no responses yet (run `afgap collect` or `afgap import`)")
     missing = [m for m in chosen or [] if m not in known]
@@ -196,6 +198,7 @@ def compare_run(
     # Pooled rows join the same analysis, so Holm/BH adjust across per-scenario and pooled rows together.
     comparison = analyse([*data, *pooled], settings, np.random.default_rng(seed))
     comparison = dataclasses.replace(comparison, measures=measures)
+    comparison = mark_sequential(comparison, data, runs, settings)
     used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
     corrected = corrected_gaps(data, accuracy, settings, seed) if accuracy else {}
     notes += pooling_notes(comparison, pooled)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from afgap.report.safe import xml_text as escape
+from afgap.report.sequential import marked
 from afgap.stats.analysis import Comparison, ModelResult
 from afgap.stats.types import RateSummary
 
@@ -32,8 +33,8 @@ def anti_lab_rows(comparison: Comparison) -> list[ModelResult]:
 def verdict_of(m: ModelResult, comparison: Comparison) -> str:
     """The row's verdict as the table shows it: in anti-lab words for an anti-lab row."""
     if comparison.measures.get(m.scenario) == MEASURE:
-        return VERDICTS.get(m.verdict, m.verdict)
-    return m.verdict
+        return marked(VERDICTS.get(m.verdict, m.verdict), m, comparison)
+    return marked(m.verdict, m, comparison)
 
 
 def with_section(row: dict[str, Any], m: ModelResult, comparison: Comparison) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 from afgap import __version__
 from afgap.report.antilab import summary_lines, verdict_of, with_section
 from afgap.report.safe import csv_cell, markdown_cell
+from afgap.report.sequential import footnotes, with_sequential
 from afgap.stats.analysis import Comparison, ModelResult
 from afgap.stats.simultaneous import describe
 
@@ -81,6 +82,11 @@ def model_dict(result: ModelResult) -> dict[str, Any]:
     return dict(_clean(asdict(result)))
 
 
+def _full_row(m: ModelResult, comparison: Comparison) -> dict[str, Any]:
+    """A row with the sections only some rows carry (anti-lab, collected until decided)."""
+    return with_sequential(with_section(model_dict(m), m, comparison), m, comparison)
+
+
 def labels_description(classifier: str | None, used: dict[str, int]) -> str:
     """The report's labels: the chosen family, or 'strongest present' with what that turned out to be."""
     if classifier:
@@ -97,7 +103,7 @@ def to_document(comparison: Comparison, classifier: str | None = None) -> dict[s
         "afgap_version": __version__,
         "simulated": any(m.simulated for m in comparison.models),
         "settings": settings_dict(comparison, classifier),
-        "models": [with_section(model_dict(m), m, comparison) for m in comparison.models],
+        "models": [_full_row(m, comparison) for m in comparison.models],
     }
 
 
@@ -110,7 +116,7 @@ def to_jsonl(comparison: Comparison, classifier: str | None = None) -> str:
     """One line per model, each carrying the schema and settings so a line stands alone in a pipeline."""
     settings = settings_dict(comparison, classifier)
     lines = [
-        json.dumps({"schema": SCHEMA, "settings": settings, **with_section(model_dict(m), m, comparison)})
+        json.dumps({"schema": SCHEMA, "settings": settings, **_full_row(m, comparison)})
         for m in comparison.models
     ]
     return "".join(line + "\n" for line in lines)
@@ -207,7 +213,7 @@ def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
     if legend:
         lines.append("")
         lines.append(legend)
-    for line in summary_lines(comparison):
+    for line in [*summary_lines(comparison), *footnotes(comparison)]:
         lines += ["", markdown_cell(line)]
     if any(m.simulated for m in comparison.models):
         lines.append("**SIMULATED**: rows marked (simulated) come from afgap's simulator, not a real model.")

@@ -19,6 +19,7 @@ from afgap.report.antilab import html_section, verdict_of
 from afgap.report.formats import fmt_p, interval, pp, settings_dict, simultaneous_header, simultaneous_legend
 from afgap.report.plots import af_plot, forest_plot, outcome_bars
 from afgap.report.safe import xml_text as escape
+from afgap.report.sequential import footnotes
 from afgap.report.table import unscored_count
 from afgap.stats.simultaneous import describe
 from afgap.stats.types import Comparison, ModelResult
@@ -135,6 +136,7 @@ def _table(comparison: Comparison, multi: bool) -> str:
         head = head.replace(f"<th>{SIMULT_HEAD}</th>", f'<th title="{escape(legend)}">{escape(simult)}</th>')
     rows = [_table_row(m, multi, simult is not None, verdict_of(m, comparison)) for m in comparison.models]
     note = f'<p class="muted" id="simultaneous-legend">{escape(legend)}</p>' if legend else ""
+    note += "".join(f'<p class="muted">{escape(line)}</p>' for line in footnotes(comparison))
     return (
         f'<h2 id="ranking">Ranking</h2><div class="table-wrap"><table class="ranking"><thead><tr>{head}</tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>{note}"

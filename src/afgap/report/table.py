@@ -14,6 +14,7 @@ from afgap.classify.agreement import Agreement
 from afgap.report.antilab import summary_lines, verdict_of
 from afgap.report.formats import fmt_p, interval, pp, settings_dict, simultaneous_header, simultaneous_legend
 from afgap.report.safe import terminal
+from afgap.report.sequential import footnotes
 from afgap.stats.analysis import Comparison, ModelResult
 
 UNSCORED = ("unparseable", "error", "unavailable")
@@ -160,7 +161,7 @@ def footer_lines(comparison: Comparison, classifier: str | None = None) -> list[
     legend = simultaneous_legend(comparison)
     if legend:
         lines.append(Text(legend))
-    lines += [Text(terminal(line)) for line in summary_lines(comparison)]
+    lines += [Text(terminal(line)) for line in [*summary_lines(comparison), *footnotes(comparison)]]
     if any(m.simulated for m in comparison.models):
         lines.append(Text("* SIMULATED: from afgap's built-in simulator, not a real model.", "bold"))
     return lines

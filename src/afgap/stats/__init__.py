@@ -12,6 +12,7 @@
     pooled.py             one gap pooled over several scenarios (fixed strata, query clusters)
     contrasts.py          designs beyond two framings: each condition vs the reference, adjusted together
     trend.py              a trend across ordered levels: per-query slopes, sign-flip test over queries
+    sequential.py         an anytime-valid interval for stopping a collect once its verdict is settled
     motivation.py         which motivation a probe design's pattern of gaps points to
     classifier.py         a scoring classifier on a labelled set: metrics, AUROC with a CI, Youden's J
     tabulate.py           observations to per-query counts

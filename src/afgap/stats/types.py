@@ -170,6 +170,18 @@ class ModelResult:
 
 
 @dataclass(frozen=True)
+class SequentialGap:
+    """The anytime-valid interval of one (model, scenario) after n complete queries, and its verdict."""
+
+    n: int
+    estimate: float | None
+    ci_low: float
+    ci_high: float
+    confidence: float
+    verdict: str
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A ranked report over models: rank 1 has the strongest evidence of a positive gap."""
 
@@ -180,3 +192,6 @@ class Comparison:
     simultaneous: Family = NO_FAMILY
     # Rows (by scenario label) whose "comply" is another event, e.g. "anti-lab": took the offered chance.
     measures: dict[str, str] = field(default_factory=dict)
+    # Rows collected with `collect --until-decided`, by (model, scenario): their anytime-valid interval
+    # (stats/sequential.py), which their verdict is read from.
+    sequential: dict[tuple[str, str], SequentialGap] = field(default_factory=dict)

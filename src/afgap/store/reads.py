@@ -6,6 +6,7 @@ column order.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ from typing import Any
 
 from afgap.records import Design, InterchangeRecord, Outcome
 from afgap.store.rows import DesignRow, stored_design
+
+# Host parameters per query: far below SQLite's limit.
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,15 @@ class Reads:
         """Request hashes that need no resend: answered, or the model is unavailable."""
         rows = self.conn.execute("SELECT request_hash FROM responses WHERE status IN ('ok', 'unavailable')")
         return {row[0] for row in rows}
+
+    def stored_count(self, hashes: Sequence[str]) -> int:
+        """How many of these request hashes have a response stored, whatever its status."""
+        found = 0
+        for start in range(0, len(hashes), _CHUNK):
+            part = list(hashes[start : start + _CHUNK])
+            sql = f"SELECT COUNT(*) FROM responses WHERE request_hash IN ({','.join('?' * len(part))})"
+            found += int(self.conn.execute(sql, part).fetchone()[0])
+        return found
 
     def responses_to_classify(self) -> Iterator[Unlabelled]:
         """Every answered response (status ok), for (re)classification."""
@@ -229,6 +242,11 @@ class Reads:
                  FROM runs r ORDER BY r.id"""
         return [tuple(row) for row in self.conn.execute(sql)]
 
+    def run_settings(self) -> list[dict[str, Any]]:
+        """The settings each collect run recorded, oldest first (a run without any gives {})."""
+        rows = self.conn.execute("SELECT settings FROM runs ORDER BY id").fetchall()
+        return [_settings_of(row[0]) for row in rows]
+
     def read_designs(self) -> dict[str, Design]:
         """The design of every collected scenario version, by scenario hash (imports have none)."""
         found = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'designs'")
@@ -249,6 +267,15 @@ class Reads:
                  ORDER BY r.model, r.scenario, r.scenario_hash, r.query_id, r.condition, r.sample"""
         for row in self.conn.execute(sql):
             yield _interchange_record(row)
+
+
+def _settings_of(text: str | None) -> dict[str, Any]:
+    """A run's settings JSON as a dict; anything else (none, or not an object) reads as no settings."""
+    try:
+        found = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _bool(value: int | None) -> bool | None:
