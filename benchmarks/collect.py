@@ -206,12 +206,15 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run with the median wall time, with the range of ratios and every run's ratio beside it."""
+    """The run with the median wall time, with the range of ratios, every run's ratio and the median CPU."""
     ordered = sorted(runs, key=lambda r: r["wall_s"])
     row = dict(ordered[(len(ordered) - 1) // 2])
     ratios = [r["ratio"] for r in runs]
     row.update(ratio_min=min(ratios), ratio_max=max(ratios), ratios=ratios, runs=len(runs))
     row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    # CPU seconds are their own median: the run with the median wall time may have had the worst CPU.
+    cpus = sorted(r["cpu_s"] for r in runs)
+    row.update(cpu_s=cpus[(len(cpus) - 1) // 2], cpu_runs=[r["cpu_s"] for r in runs])
     return row
 
 
