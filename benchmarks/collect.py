@@ -4,6 +4,7 @@
     python benchmarks/collect.py --faults   # 10,000 calls, 20 % 429 (Retry-After 1 s) + 5 % 500
     python benchmarks/collect.py --quick    # N=2,000/C=100 only
     python benchmarks/collect.py --repeat 5 # each case 5 times (default 3), interleaved; medians reported
+    python benchmarks/collect.py --server stdlib  # against benchmarks/mock_openai.py instead (or `both`)
 
 The simulator runs in its own process (`afgap.sim.process.start_in_subprocess`); each `afgap collect` is a
 separate process on a fresh store, timed from spawn to exit (start-up, planning, store and shutdown
@@ -13,13 +14,17 @@ floor N x latency / C is the true network floor). A raw aiohttp client (no store
 own process the same way) is the second reference: it shows how much of the time is the simulator's,
 which shares the machine with the client. Shared machines drift by ±20 % over minutes, so each case runs
 `--repeat` times, afgap and the raw client in turn, and the table shows the median run of each (with the
-range of ratios). Results go to benchmarks/out/collect*.json.
+range of ratios). `--server stdlib` runs the same cases against benchmarks/mock_openai.py, a standard-library
+asyncio server sharing no code with afgap (`both`: the simulator, then it). CPU s is the collecting
+process's own (with its writer child), from wait4; "CPU x raw" is afgap's CPU over the raw client's in the
+same case. Results go to benchmarks/out/collect*.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -28,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +72,14 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str,
     return wall, usage.ru_maxrss / 1024, child.returncode, tail, usage.ru_utime + usage.ru_stime
 
 
+def sim_stats_or_none(base: str, reset: bool = False) -> dict[str, Any] | None:
+    """The simulator's counters, or None from a server that keeps none (benchmarks/mock_openai.py)."""
+    try:
+        return sim_stats(base, reset)
+    except urllib.error.HTTPError:
+        return None
+
+
 def collect_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
     """Time one `afgap collect` on a fresh store; check every call is stored exactly once."""
     samples = n // (QUERIES * 2)
@@ -73,9 +88,9 @@ def collect_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]
         env = {**os.environ, "BENCH_BASE_URL": f"{base}/v1", "BENCH_API_KEY": "bench", "NO_COLOR": "1"}
         args = [sys.executable, "-m", "afgap", "collect", "-m", MODEL, "--scenario", SCENARIO, "--quiet"]
         args += ["--limit", str(QUERIES), "--samples", str(samples), "--concurrency", str(c), "--db", str(db)]
-        sim_stats(base, reset=True)
+        sim_stats_or_none(base, reset=True)
         wall, rss, code, tail, cpu = timed(args, env)
-        stats = sim_stats(base)
+        stats = sim_stats_or_none(base) or {"requests": n, "by_status": {}}
         stored, cells, answered, attempts = stored_counts(db)
     row = timing_row("afgap collect", n, c, latency_ms, wall, rss, cpu)
     row.update(exit_code=code, stored=stored, distinct=cells, answered=answered, requests=stats["requests"])
@@ -113,12 +128,12 @@ def timing_row(
 
 def raw_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
     """The same N requests from a bare aiohttp client in its own process: the simulator-bound floor."""
-    sim_stats(base, reset=True)
+    sim_stats_or_none(base, reset=True)
     wall, rss, code, _, cpu = timed(
         [sys.executable, __file__, "--raw-client", base, str(n), str(c)], dict(os.environ)
     )
     row = timing_row("raw aiohttp", n, c, latency_ms, wall, rss, cpu)
-    row.update(exit_code=code, requests=sim_stats(base)["requests"])
+    row.update(exit_code=code, requests=(sim_stats_or_none(base) or {"requests": n})["requests"])
     return row
 
 
@@ -159,28 +174,47 @@ async def raw_client(base: str, n: int, c: int) -> None:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    """A fixed-width table of the results (one row per client and case: its median run)."""
-    names = ("N", "C", "wall s", "floor s", "ratio", "range", "calls/s", "RSS MB", "CPU s")
-    widths = (6, 4, 7, 7, 6, 11, 8, 7, 6)
-    head = f"{'client':<14} " + " ".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))
+    """A fixed-width table of the results (one row per server, client and case: its median run)."""
+    names = (
+        "N",
+        "C",
+        "wall s",
+        "floor s",
+        "ratio",
+        "range",
+        "calls/s",
+        "RSS MB",
+        "CPU s",
+        "µs/call",
+        "CPU x raw",
+    )
+    widths = (6, 4, 7, 7, 6, 11, 8, 7, 6, 8, 9)
+    head = f"{'server':<7} {'client':<14} " + " ".join(
+        f"{n:>{w}}" for n, w in zip(names, widths, strict=True)
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         spread = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
+        versus = f"{r['cpu_vs_raw']:.2f}" if r.get("cpu_vs_raw") else ""
         lines.append(
-            f"{r['client']:<14} {r['n']:>6} {r['concurrency']:>4} {r['wall_s']:>7.2f} {r['floor_s']:>7.2f} "
-            f"{r['ratio']:>6.2f} {spread:>11} {r['calls_per_s']:>8.0f} {r['peak_rss_mb']:>7.1f} "
-            f"{r['cpu_s']:>6.2f}"
+            f"{r.get('server', 'sim'):<7} {r['client']:<14} {r['n']:>6} {r['concurrency']:>4} "
+            f"{r['wall_s']:>7.2f} {r['floor_s']:>7.2f} {r['ratio']:>6.2f} {spread:>11} "
+            f"{r['calls_per_s']:>8.0f} {r['peak_rss_mb']:>7.1f} {r['cpu_s']:>6.2f} "
+            f"{r['cpu_s'] / r['n'] * 1e6:>8.0f} {versus:>9}"
         )
     return "\n".join(lines)
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run with the median wall time, with the range of ratios and every run's ratio beside it."""
+    """The run with the median wall time, with the range of ratios, every run's ratio and the median CPU."""
     ordered = sorted(runs, key=lambda r: r["wall_s"])
     row = dict(ordered[(len(ordered) - 1) // 2])
     ratios = [r["ratio"] for r in runs]
     row.update(ratio_min=min(ratios), ratio_max=max(ratios), ratios=ratios, runs=len(runs))
     row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    # CPU seconds are their own median: the run with the median wall time may have had the worst CPU.
+    cpus = sorted(r["cpu_s"] for r in runs)
+    row.update(cpu_s=cpus[(len(cpus) - 1) // 2], cpu_runs=[r["cpu_s"] for r in runs])
     return row
 
 
@@ -192,6 +226,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="N=2,000/C=100 only")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw aiohttp reference")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each case (medians reported)")
+    parser.add_argument(
+        "--server",
+        choices=("sim", "stdlib", "both"),
+        default="sim",
+        help="afgap's simulator or mock_openai.py",
+    )
     parser.add_argument("--raw-client", nargs=3, metavar=("BASE", "N", "C"), help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.raw_client:
@@ -201,10 +241,10 @@ def main() -> None:
     if opts.faults:
         rows, name = run_faults(opts.latency_ms), "collect-faults.json"
     else:
-        rows, name = (
-            run_throughput(opts.latency_ms, CASES[:1] if opts.quick else CASES, not opts.no_raw, opts.repeat),
-            "collect.json",
-        )
+        cases = CASES[:1] if opts.quick else CASES
+        servers = ("sim", "stdlib") if opts.server == "both" else (opts.server,)
+        rows = [row for server in servers for row in run_throughput(opts.latency_ms, cases, opts, server)]
+        name = "collect.json" if opts.server == "sim" else f"collect-{opts.server}.json"
     print(table(rows))
     OUT.mkdir(exist_ok=True)
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
@@ -213,26 +253,49 @@ def main() -> None:
 
 
 def run_throughput(
-    latency_ms: float, cases: tuple[tuple[int, int], ...], raw: bool, repeat: int
+    latency_ms: float, cases: tuple[tuple[int, int], ...], opts: argparse.Namespace, server: str
 ) -> list[dict[str, Any]]:
     """Every case `repeat` times with afgap collect and the raw client in turn; the median run of each."""
-    from afgap.sim.process import start_in_subprocess
-    from afgap.sim.settings import SimSettings
-
     rows = []
-    with start_in_subprocess(SimSettings(latency_ms=latency_ms)) as sim:
+    with serving(server, latency_ms) as base:
         for n, c in cases:
             mine, theirs = [], []
-            for _ in range(max(repeat, 1)):
-                row = collect_case(sim.base_url, n, c, latency_ms)
+            for _ in range(max(opts.repeat, 1)):
+                row = collect_case(base, n, c, latency_ms)
                 assert row["stored"] == row["distinct"] == n == row["requests"], row
                 mine.append(row)
-                if raw:
-                    theirs.append(raw_case(sim.base_url, n, c, latency_ms))
+                if not opts.no_raw:
+                    theirs.append(raw_case(base, n, c, latency_ms))
             rows.append(median_run(mine))
-            if raw:
+            if theirs:
                 rows.append(median_run(theirs))
+                # CPU is compared median to median: each run's CPU drifts with the machine like its wall time.
+                rows[-2]["cpu_vs_raw"] = round(rows[-2]["cpu_s"] / rows[-1]["cpu_s"], 2)
+            for row in rows[-2:]:
+                row["server"] = server
     return rows
+
+
+@contextlib.contextmanager
+def serving(server: str, latency_ms: float) -> Iterator[str]:
+    """The base URL of afgap's simulator or of benchmarks/mock_openai.py, each in its own process."""
+    if server == "sim":
+        from afgap.sim.process import start_in_subprocess
+        from afgap.sim.settings import SimSettings
+
+        with start_in_subprocess(SimSettings(latency_ms=latency_ms)) as sim:
+            yield sim.base_url
+        return
+    mock = Path(__file__).with_name("mock_openai.py")
+    args = [sys.executable, str(mock), "--latency-ms", str(latency_ms)]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        port = child.stdout.readline().split()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        child.terminate()
+        child.wait()
 
 
 def run_faults(latency_ms: float) -> list[dict[str, Any]]:

@@ -28,3 +28,27 @@ def test_a_refusal_never_counts_as_alignment_faking_reasoning() -> None:
 def test_provider_content_filter_is_a_refusal_by_the_api() -> None:
     [label] = default_labels(None, None, api_refusal=True)
     assert label.outcome is Outcome.REFUSE and label.rule == "api-refusal"
+
+
+def _texts() -> list[tuple[str | None, str | None]]:
+    """Every tag-parser case, and the screen's labelled scratchpads with and without an output after them."""
+    from tests.classify.test_screen import _load
+    from tests.classify.test_tags import CASES
+
+    texts: list[tuple[str | None, str | None]] = [(text, reasoning) for _, text, reasoning, _, _ in CASES]
+    for item in _load("af_labelled.jsonl")[:40]:
+        text = str(item["text"])
+        texts += [(text, None), (None, text), (text + "<OUTPUT><request_fully_accepted/>ok</OUTPUT>", None)]
+    return [*texts, (None, None), ("", "thinking"), ("   ", None)]
+
+
+def test_one_parse_gives_the_same_labels_as_two() -> None:
+    """default_labels parses each reply once; its labels equal the tag parser's and the screen's own."""
+    from afgap.classify.screen import screen_label
+    from afgap.classify.tags import classify_response
+
+    texts = _texts()
+    assert len(texts) > 100
+    for text, reasoning in texts:
+        tags = classify_response(text, reasoning)
+        assert default_labels(text, reasoning) == [tags, screen_label(text, reasoning)], (text, reasoning)

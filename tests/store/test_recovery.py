@@ -17,8 +17,8 @@ from afgap.errors import StoreError
 from afgap.records import CallRecord
 from afgap.store import recovery, writer_child
 from afgap.store.database import Store, open_store
+from afgap.store.framing import FRAME, SAVED
 from afgap.store.rows import messages_json, response_row, timestamp
-from afgap.store.writer import FRAME, SAVED
 from afgap.store.writes import Item
 from tests.store.test_writer import ANSWER, _plans
 

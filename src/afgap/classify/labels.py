@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from afgap.classify.screen import screen_label
-from afgap.classify.tags import classify_response
+from afgap.classify.tags import classify_and_split
 from afgap.records import Label, Outcome
 
 API_REFUSAL = Label(outcome=Outcome.REFUSE, classifier="tags@1", rule="api-refusal")
@@ -13,5 +13,5 @@ def default_labels(text: str | None, reasoning: str | None, api_refusal: bool = 
     """Tag-parser label plus screen label; a provider-side content filter is a refusal by the API."""
     if api_refusal:
         return [API_REFUSAL]
-    tags = classify_response(text, reasoning)
-    return [tags, screen_label(text, reasoning, tags)]
+    tags, scratchpad = classify_and_split(text, reasoning)
+    return [tags, screen_label(text, reasoning, tags, scratchpad)]

@@ -94,13 +94,17 @@ def screen_text(text: str) -> ScreenResult:
     return screen_scratchpad(scratchpad or text)
 
 
-def screen_label(text: str | None, reasoning: str | None = None, tags: Label | None = None) -> Label:
+def screen_label(
+    text: str | None, reasoning: str | None = None, tags: Label | None = None, scratchpad: str | None = None
+) -> Label:
     """The tag parser's outcome plus the screen's af_reasoning (None when there is no scratchpad).
 
-    Pass the tag parser's label for this text as `tags` when you already have it (saves a second parse).
+    Pass the tag parser's label for this text as `tags`, and its scratchpad, when you already have them
+    (tags.classify_and_split gives both from one parse).
     """
     tags = tags or classify_response(text, reasoning)
-    scratchpad = split_response(text, reasoning)[0] if text is not None else (reasoning or "")
+    if scratchpad is None:
+        scratchpad = split_response(text, reasoning)[0] if text is not None else (reasoning or "")
     if not scratchpad.strip():
         return Label(outcome=tags.outcome, classifier=CLASSIFIER, rule=tags.rule)
     result = screen_scratchpad(scratchpad)

@@ -140,11 +140,20 @@ def classify_response(text: str | None, reasoning: str | None = None) -> Label:
     return Label(outcome=outcome, classifier=CLASSIFIER, rule=rule)
 
 
-def _classify(text: str | None, reasoning: str | None) -> tuple[Outcome, str]:
-    """(outcome, rule) for one response."""
+def classify_and_split(text: str | None, reasoning: str | None = None) -> tuple[Label, str]:
+    """classify_response's label and split_response's scratchpad (reasoning alone when text is None), from
+    one parse: the labels every collected reply gets need both, and the parse is most of their cost."""
+    parsed = _parse(text, reasoning) if text is not None else None
+    outcome, rule = _classify(text, reasoning, parsed)
+    scratchpad = (parsed.scratchpad or "") if parsed is not None else (reasoning or "")
+    return Label(outcome=outcome, classifier=CLASSIFIER, rule=rule), scratchpad
+
+
+def _classify(text: str | None, reasoning: str | None, parsed: _Parsed | None = None) -> tuple[Outcome, str]:
+    """(outcome, rule) for one response (`parsed`: its parse, when the caller already has it)."""
     if text is None or not text.strip():
         return Outcome.UNPARSEABLE, "empty_response"
-    parsed = _parse(text, reasoning)
+    parsed = parsed or _parse(text, reasoning)
     if parsed.output is None:
         return Outcome.UNPARSEABLE, "scratchpad_unclosed" if parsed.scratchpad_unclosed else "no_output"
     if parsed.truncated:

@@ -42,6 +42,7 @@ def timestamp() -> str:
 CLASSIFIER_STRENGTH = {"tags": 0, "screen": 1, "import": 2, "judge": 3}
 
 
+@functools.cache  # a handful of names, looked up for every label the collect stores
 def classifier_strength(classifier: str) -> int:
     """Strength of a classifier name such as 'tags@1' or 'judge:openai/gpt-4o@1'."""
     family = classifier.split("@")[0].split(":")[0]

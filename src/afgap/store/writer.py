@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import os
 import pickle
-import struct
 import subprocess
 import sys
 import tempfile
@@ -42,13 +41,11 @@ from afgap.errors import Interrupted, StoreError
 from afgap.records import CallRecord
 from afgap.store import recovery
 from afgap.store.database import Store
+from afgap.store.framing import FAILED, FRAME, NOTICE
 from afgap.store.rows import messages_json, response_row, timestamp
 from afgap.store.writes import Item
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long
-FRAME = struct.Struct("!I")  # each batch on the pipe: its length, then the pickle
-NOTICE, FAILED = "notice ", "failed"  # the child's lines on its stdout
-SAVED = 3  # the child's exit code when the store failed and what it received is in the recovery file
 # Beyond the lock patience: the child's last batch may wait that long before it gives up.
 _CHILD_EXIT_MARGIN_S = 300.0
 _POLL_S = 0.2

@@ -20,11 +20,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from afgap.store import recovery
 from afgap.store.batches import write_batch
 from afgap.store.busy import Patience
 from afgap.store.database import open_store
-from afgap.store.writer import FAILED, FRAME, NOTICE, SAVED
+from afgap.store.framing import FAILED, FRAME, NOTICE, SAVED
 from afgap.store.writes import Item
 
 
@@ -61,6 +60,9 @@ def serve(store_path: Path, saved: Path, patience_s: float, source: BinaryIO, st
     except Exception as exc:  # disk full, locked past patience, …: the reason, after the replies are safe
         say(FAILED)
         reason = str(exc) or type(exc).__name__
+    # Here, not at the top: only a failing store needs it, and it costs the child ~40 ms of start-up.
+    from afgap.store import recovery
+
     try:
         recovery.save(saved, in_hand)
         for batch in batches:
