@@ -16,7 +16,7 @@ from afgap.cli.app import app
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "src" / "afgap" / "cli"
 # Modules every command may use; the rest of cli/ are command modules.
-SHARED = {"console", "options", "progress", "render"}
+SHARED = {"console", "options", "planning", "progress", "render"}
 
 
 def _imported_modules(path: Path) -> set[str]:

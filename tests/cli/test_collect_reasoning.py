@@ -92,7 +92,7 @@ def test_bad_reasoning_settings_are_one_line_and_send_nothing(
 
 
 def test_the_option_offers_exactly_the_efforts_the_record_takes() -> None:
-    from afgap.cli.collect import Effort
+    from afgap.cli.planning import Effort
     from afgap.records import REASONING_EFFORTS
 
     assert tuple(e.value for e in Effort) == REASONING_EFFORTS

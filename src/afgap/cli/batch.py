@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from afgap.cli.console import err_console
-from afgap.cli.options import DbOption, literal, resolve_db
+from afgap.cli.options import DbOption, resolve_db
+from afgap.cli.planning import (
+    ColumnOption,
+    EffortOption,
+    LimitOption,
+    MaxTokensOption,
+    QueriesOption,
+    SampleQueriesOption,
+    SamplesOption,
+    ScenarioOption,
+    SeedOption,
+    TemperatureOption,
+)
 from afgap.errors import PartialFailure
 from afgap.settings import (
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_MAX_TOKENS,
-    DEFAULT_QUERIES,
     DEFAULT_SAMPLES,
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
     DEFAULT_TEMPERATURE,
     MAX_LOCK_TIMEOUT_S,
-    MAX_SAMPLES,
-    MAX_TOKENS,
 )
 
 batch_app = typer.Typer(
@@ -30,45 +38,9 @@ batch_app = typer.Typer(
     no_args_is_help=True,
 )
 
-# Collect's planning options, spelled the same (a command module imports no other command module).
 ModelOption = Annotated[
     list[str],
     typer.Option("--model", "-m", help="Model string, repeatable (e.g. vllm/ORG/MODEL, sim/faker)."),
-]
-ScenarioOption = Annotated[
-    list[str] | None, typer.Option(help="Built-in scenario name or TOML path (repeatable).")
-]
-QueriesOption = Annotated[
-    str | None,
-    typer.Option(
-        help=literal(
-            "'builtin', 'anti-lab' or a query file (CSV/JSONL/TXT) "
-            f"[default: the scenario's own set, else {DEFAULT_QUERIES}]."
-        ),
-        show_default=False,
-    ),
-]
-ColumnOption = Annotated[str | None, typer.Option(help="CSV column holding the request text.")]
-SamplesOption = Annotated[int, typer.Option(help=f"Samples per query and condition (1 to {MAX_SAMPLES:,}).")]
-LimitOption = Annotated[int | None, typer.Option(help="Use only the first N queries.")]
-SampleQueriesOption = Annotated[int | None, typer.Option(help="A random subset of N queries (see --seed).")]
-SeedOption = Annotated[int, typer.Option(help="Seed for --sample-queries.")]
-TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature, 0 to 2 (0.0 is sent as 0.0).")]
-MaxTokensOption = Annotated[int, typer.Option(help=f"Max output tokens per turn (1 to {MAX_TOKENS:,}).")]
-
-
-class Effort(StrEnum):
-    """`--reasoning-effort` values (records.REASONING_EFFORTS)."""
-
-    minimal = "minimal"
-    low = "low"
-    medium = "medium"
-    high = "high"
-
-
-EffortOption = Annotated[
-    Effort | None,
-    typer.Option(help="OpenAI-compatible models: the reasoning_effort sent (enters the request hash)."),
 ]
 LockTimeoutOption = Annotated[
     float,

@@ -11,12 +11,23 @@ from typing import Annotated
 import typer
 
 from afgap.cli.options import INVOCATION, DbOption, TimeoutOption, literal, resolve_db
+from afgap.cli.planning import (
+    ColumnOption,
+    EffortOption,
+    LimitOption,
+    MaxTokensOption,
+    QueriesOption,
+    SampleQueriesOption,
+    SamplesOption,
+    ScenarioOption,
+    SeedOption,
+    TemperatureOption,
+)
 from afgap.settings import (
     DEFAULT_ALPHA,
     DEFAULT_CONCURRENCY,
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_MAX_TOKENS,
-    DEFAULT_QUERIES,
     DEFAULT_SAMPLES,
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
@@ -24,47 +35,10 @@ from afgap.settings import (
     DEFAULT_TIMEOUT_S,
     MAX_CONCURRENCY,
     MAX_LOCK_TIMEOUT_S,
-    MAX_SAMPLES,
-    MAX_TOKENS,
 )
 
 ModelOption = Annotated[
     list[str], typer.Option("--model", "-m", help="Model string, repeatable (e.g. sim/faker).")
-]
-ScenarioOption = Annotated[
-    list[str] | None, typer.Option(help="Built-in scenario name or TOML path (repeatable).")
-]
-QueriesOption = Annotated[
-    str | None,
-    typer.Option(
-        help=literal(
-            "'builtin', 'anti-lab' or a query file (CSV/JSONL/TXT) "
-            f"[default: the scenario's own set, else {DEFAULT_QUERIES}]."
-        ),
-        show_default=False,
-    ),
-]
-ColumnOption = Annotated[str | None, typer.Option(help="CSV column holding the request text.")]
-SamplesOption = Annotated[int, typer.Option(help=f"Samples per query and condition (1 to {MAX_SAMPLES:,}).")]
-LimitOption = Annotated[int | None, typer.Option(help="Use only the first N queries.")]
-SampleQueriesOption = Annotated[int | None, typer.Option(help="A random subset of N queries (see --seed).")]
-SeedOption = Annotated[int, typer.Option(help="Seed for --sample-queries.")]
-TemperatureOption = Annotated[float, typer.Option(help="Sampling temperature, 0 to 2 (0.0 is sent as 0.0).")]
-MaxTokensOption = Annotated[int, typer.Option(help=f"Max output tokens per turn (1 to {MAX_TOKENS:,}).")]
-
-
-class Effort(StrEnum):
-    """`--reasoning-effort` values (records.REASONING_EFFORTS)."""
-
-    minimal = "minimal"
-    low = "low"
-    medium = "medium"
-    high = "high"
-
-
-EffortOption = Annotated[
-    Effort | None,
-    typer.Option(help="OpenAI-compatible models: the reasoning_effort sent (enters the request hash)."),
 ]
 ThinkingBudgetOption = Annotated[
     int | None,
