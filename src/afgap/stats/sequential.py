@@ -107,7 +107,8 @@ def _plug_in_bets(x: FloatArray, alpha: float, horizon: int) -> FloatArray:
     mean = (0.5 + np.cumsum(x, axis=-1)) / (t + 1.0)
     var = (0.25 + np.cumsum((x - mean) ** 2, axis=-1)) / (t + 1.0)
     prev_var = np.concatenate([np.full((*x.shape[:-1], 1), 0.25), var[..., :-1]], axis=-1)
-    return np.sqrt(2.0 * math.log(2.0 / alpha) / (prev_var * horizon))
+    bets: FloatArray = np.sqrt(2.0 * math.log(2.0 / alpha) / (prev_var * horizon))
+    return bets
 
 
 def _first_standing(standing: NDArray[np.bool_], m: FloatArray, grid: int, lower: bool) -> FloatArray:
