@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from afgap.engine.run import RunSummary
+from afgap.engine.run import NO_CALLS, RunSummary, combined
 from afgap.errors import InputError
 from afgap.jobs import sequential
 from afgap.records import Outcome
@@ -15,25 +15,12 @@ from afgap.stats.analysis import ModelData, Observation, Settings, analyse
 
 
 def _run(**counts: float) -> RunSummary:
-    base = RunSummary(
-        total=0,
-        done=0,
-        ok=0,
-        errors=0,
-        unavailable=0,
-        unsent=0,
-        retries=0,
-        tokens_in=0,
-        tokens_out=0,
-        cost_usd=0.0,
-        elapsed_s=0.0,
-    )
-    return dataclasses.replace(base, **counts)  # type: ignore[arg-type]
+    return dataclasses.replace(NO_CALLS, **counts)  # type: ignore[arg-type]
 
 
 def test_summaries_of_the_rounds_add_up() -> None:
     rounds = [_run(total=4, ok=3, errors=1, cost_usd=0.5), _run(total=6, ok=6, unsent=2, budget_stopped=True)]
-    found = sequential.combined(rounds)
+    found = combined(rounds)
     assert (found.total, found.ok, found.errors, found.cost_usd) == (10, 9, 1, 0.5)
     assert found.unsent == 2 and found.budget_stopped  # why the last round stopped
 

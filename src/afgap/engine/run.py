@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from afgap.errors import InputError
 from afgap.providers.clients import AttemptError, Client, TransportName
@@ -100,6 +100,37 @@ class RunSummary:
     unpriced: int = 0
     error_classes: Mapping[str, int] = field(default_factory=dict)
     first_errors: Mapping[str, str] = field(default_factory=dict)
+
+
+NO_CALLS = RunSummary(
+    total=0,
+    done=0,
+    ok=0,
+    errors=0,
+    unavailable=0,
+    unsent=0,
+    retries=0,
+    tokens_in=0,
+    tokens_out=0,
+    cost_usd=0.0,
+    elapsed_s=0.0,
+)
+"""The summary of sending nothing."""
+
+
+def combined(rounds: Sequence[RunSummary]) -> RunSummary:
+    """One summary over several runs (rounds, or a batch and its live calls): counts, cost and time
+    added, the last run's reasons for stopping."""
+    first, last = rounds[0], rounds[-1]
+    add = ("total", "done", "ok", "errors", "unavailable", "retries", "tokens_in", "tokens_out", "unpriced")
+    summed: dict[str, object] = {name: sum(getattr(r, name) for r in rounds) for name in add}
+    return replace(
+        last,
+        **summed,  # type: ignore[arg-type]
+        cost_usd=sum(r.cost_usd for r in rounds),
+        elapsed_s=sum(r.elapsed_s for r in rounds),
+        first_errors={**last.first_errors, **first.first_errors},
+    )
 
 
 async def run_calls(

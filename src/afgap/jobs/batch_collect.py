@@ -22,7 +22,7 @@ from typing import Literal
 from afgap.engine import eventloop
 from afgap.engine.plans import PlannedCall
 from afgap.engine.pricing import PriceTable
-from afgap.engine.run import EngineOptions, RunSummary, run_calls
+from afgap.engine.run import EngineOptions, RunSummary, combined, run_calls
 from afgap.errors import InputError, Interrupted, PartialFailure
 from afgap.providers import batch_format as fmt
 from afgap.providers.batches import BatchApi
@@ -309,23 +309,9 @@ class _BatchJob:
 
 
 def _added(batch: RunSummary, live: RunSummary, total: int) -> RunSummary:
-    """The batch counts with the live calls' added."""
-    done = batch.done + live.done
-    return dataclasses.replace(
-        batch,
-        done=done,
-        ok=batch.ok + live.ok,
-        errors=batch.errors + live.errors,
-        unavailable=live.unavailable,
-        unsent=total - done,
-        retries=live.retries,
-        tokens_in=batch.tokens_in + live.tokens_in,
-        tokens_out=batch.tokens_out + live.tokens_out,
-        cost_usd=batch.cost_usd + live.cost_usd,
-        auth_failures=live.auth_failures,
-        unpriced=batch.unpriced + live.unpriced,
-        first_errors=live.first_errors,
-    )
+    """The batch counts with the live calls' added; the batch's clock already ran through the live calls."""
+    both = combined([batch, live])
+    return dataclasses.replace(both, total=total, unsent=total - both.done, elapsed_s=batch.elapsed_s)
 
 
 def _chunks(plans: list[CallPlan]) -> Iterable[list[CallPlan]]:

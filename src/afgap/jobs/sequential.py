@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from afgap.engine.plans import PlannedCall
-from afgap.engine.run import RunSummary
+from afgap.engine.run import NO_CALLS, RunSummary, combined
 from afgap.errors import InputError
 from afgap.scenarios import Scenario
 from afgap.stats.sequential import (
@@ -36,19 +36,6 @@ _GROWTH = 0.25
 # How long a round waits for the writer to commit its calls before reading what is there; the verdict
 # is valid whatever it reads, the wait only keeps the decision from lagging a round behind.
 _COMMIT_WAIT_S, _POLL_S = 30.0, 0.02
-_NOTHING = RunSummary(
-    total=0,
-    done=0,
-    ok=0,
-    errors=0,
-    unavailable=0,
-    unsent=0,
-    retries=0,
-    tokens_in=0,
-    tokens_out=0,
-    cost_usd=0.0,
-    elapsed_s=0.0,
-)
 # (model, scenario hash): one sequence.
 Key = tuple[str, str]
 
@@ -147,7 +134,7 @@ class Rounds:
             Decision(key[0], _name(self.planned, key), len(queries), gaps[key], self._unsent(key))
             for key, queries in self.order.items()
         )
-        return combined(rounds) if rounds else _NOTHING
+        return combined(rounds) if rounds else NO_CALLS
 
     def _next(self, gaps: dict[Key, SequentialGap]) -> list[PlannedCall]:
         """The next queries of every undecided sequence, taken off what is left to send."""
@@ -188,20 +175,6 @@ def _wait_stored(store: Store, hashes: Sequence[str], done: RunSummary) -> None:
 def block_size(concurrency: int, samples: int, sequences: int) -> int:
     """Queries per sequence per round: enough to fill the pool, no more (a larger block overshoots)."""
     return max(1, math.ceil(concurrency / max(1, 2 * samples * sequences)))
-
-
-def combined(rounds: Sequence[RunSummary]) -> RunSummary:
-    """One summary over the rounds: counts and cost added, the last round's reasons for stopping."""
-    first, last = rounds[0], rounds[-1]
-    add = ("total", "done", "ok", "errors", "unavailable", "retries", "tokens_in", "tokens_out", "unpriced")
-    summed: dict[str, object] = {name: sum(getattr(r, name) for r in rounds) for name in add}
-    return dataclasses.replace(
-        last,
-        **summed,  # type: ignore[arg-type]
-        cost_usd=sum(r.cost_usd for r in rounds),
-        elapsed_s=sum(r.elapsed_s for r in rounds),
-        first_errors={**last.first_errors, **first.first_errors},
-    )
 
 
 def _take(block: int, seen: int) -> int:
