@@ -135,12 +135,10 @@ _PARTS = {"system": "system_prompt", "user": "user_template"}
 
 
 def _check_sends_the_request(s: Scenario, t: templates.TemplateSet, user_file: str) -> None:
-    probe = Query(id="probe", text="probe")
     if t.has("user") and not t.used("user") & {"query", "user_input"}:
         raise ScenarioError(f"{user_file}: uses neither {{query}} nor {{user_input}}, so no request is sent")
-    rendered = {render(s, condition, probe) for condition in s.design.conditions}
-    if len(rendered) < len(s.design.conditions):
-        # a framing the model cannot tell apart would measure nothing
+    if _identical_conditions(s) is not None:
+        # a framing the model cannot tell apart would measure nothing; said of the file that sends it
         raise ScenarioError(
             f"{user_file}: two conditions send the same messages; "
             "use {condition_signal} or a condition's variables"
