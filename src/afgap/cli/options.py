@@ -82,8 +82,10 @@ JudgeFormatOption = Annotated[
     typer.Option(
         "--judge-format",
         metavar="[KIND=]FORMAT",
-        help="The reply shape of a --judge-prompt file: criteria, strongreject, partial-categories or json "
-        "[default: detected from the prompt].",
+        help=literal(
+            "The reply shape of a --judge-prompt file: criteria, strongreject, partial-categories or json "
+            "[default: detected from the prompt]."
+        ),
     ),
 ]
 
