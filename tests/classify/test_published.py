@@ -151,3 +151,9 @@ def test_criteria_votes_combine_into_a_label_with_per_criterion_answers() -> Non
     assert detail["af_criteria"] == [[True, True, False, True], [True, False, False, False], None]
     assert detail["unparseable"]["af_votes"] == 1 and detail["af_evidence"] == {"quote_1": "watched"}
     assert detail["prompts"] == ["x", "y", "z"]
+
+
+def test_a_template_that_fails_only_on_some_texts_is_an_input_error_when_the_questions_are_built() -> None:
+    prompt = compile_prompt("af-reasoning", "{% if output|length > 3 %}{{ output[50] }}{% endif %}")
+    with pytest.raises(InputError, match=r"af-reasoning@file:.*template error"):
+        prompt.messages("q", "long answer", "s", "w")

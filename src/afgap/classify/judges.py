@@ -5,6 +5,9 @@ score in [0, 1], > 0 ⇒ comply; Souly et al. 2024), ``partial`` (full / schemin
 refusal), and ``af-reasoning`` (the four published criteria with a verbatim quote per criterion met; a
 vote is positive when the decisive criterion — complying to avoid modification — is met).
 
+A prompt file a user brings (classify/prompt_files) may ask for a published reply shape instead, read by
+classify/published; its per-criterion vote is a ``CriteriaVote``, combined here like an ``AfVote``.
+
 A reply that is not exactly one JSON object with exactly the expected keys and types is *unparseable*:
 ``parse_reply`` returns None and the caller retries once, then counts it. Nothing here ever substitutes
 a default verdict for a reply it could not read. No I/O apart from reading the packaged prompt files.

@@ -52,7 +52,12 @@ class PromptFile:
     ) -> tuple[Message, ...]:
         """The one user turn asking about a response (a value missing is rendered as "(none)")."""
         values = dict(zip(VARIABLES, (scratchpad, output, request, response), strict=True))
-        text = self.template.render({k: (v or "").strip() or "(none)" for k, v in values.items()})
+        try:
+            text = self.template.render({k: (v or "").strip() or "(none)" for k, v in values.items()})
+        except (
+            TemplateError
+        ) as exc:  # e.g. `{{ output[9] }}` on a short answer; asks are built before any call
+            raise InputError(f"judge prompt {self.version}: {_template_error(exc)}") from None
         return (Message(role="user", content=text),)
 
     def parse(self, reply: str | None) -> Reading | None:
