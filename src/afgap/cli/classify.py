@@ -16,7 +16,9 @@ from afgap.cli.options import (
     DbOption,
     FormatOption,
     JsonFlag,
+    JudgeFormatOption,
     JudgeOption,
+    JudgePromptOption,
     OutputFormat,
     TimeoutOption,
     VotesOption,
@@ -59,6 +61,8 @@ def classify(
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     agreement: AgreementFlag = False,
+    judge_prompt: JudgePromptOption = None,
+    judge_format: JudgeFormatOption = None,
     fmt: FormatOption = OutputFormat.table,
     json_flag: JsonFlag = False,
     db: DbOption = None,
@@ -70,6 +74,8 @@ def classify(
         return
     if classifier is ClassifierChoice.judge and judge is None:
         raise InputError("--classifier judge needs a judge model: add --judge MODEL (e.g. --judge sim/judge)")
+    if judge is None and (judge_prompt or judge_format):
+        raise InputError("--judge-prompt and --judge-format need a judge model: add --judge MODEL")
     if judge is None:
         from afgap.jobs.classify import reclassify
 
@@ -79,17 +85,24 @@ def classify(
         if only is None:
             _anti_lab(path, None, votes, (concurrency, timeout))
         return
-    _judge(path, judge, votes, threshold, (concurrency, timeout))
+    _judge(path, judge, votes, threshold, (concurrency, timeout), (judge_prompt or [], judge_format or []))
 
 
-def _judge(path: Path, model: str, votes: int, threshold: float, limits: tuple[int, float]) -> None:
+def _judge(
+    path: Path,
+    model: str,
+    votes: int,
+    threshold: float,
+    limits: tuple[int, float],
+    files: tuple[list[str], list[str]] = ([], []),
+) -> None:
     from afgap.cli.progress import progress_reporter
     from afgap.errors import PartialFailure
     from afgap.jobs.classify import judge
 
     with progress_reporter(label="judge") as progress:
         try:
-            summary = judge(path, model, os.environ, votes, threshold, limits[0], progress, limits[1])
+            summary = judge(path, model, os.environ, votes, threshold, limits[0], progress, limits[1], *files)
         except PartialFailure as failure:
             err_console().print(str(failure), soft_wrap=True, markup=False)
             raise

@@ -68,6 +68,26 @@ JudgeOption = Annotated[str | None, typer.Option("--judge", help="Judge model st
 VotesOption = Annotated[
     int, typer.Option(help=f"AF-reasoning votes per response, 1 to {MAX_VOTES} (sampled at T = 1).")
 ]
+JudgePromptOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--judge-prompt",
+        metavar="KIND=FILE",
+        help="A judge prompt file (Jinja2) in place of the built-in one for KIND: af-reasoning, compliance "
+        "or partial. Repeatable, one per kind.",
+    ),
+]
+JudgeFormatOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--judge-format",
+        metavar="[KIND=]FORMAT",
+        help=literal(
+            "The reply shape of a --judge-prompt file: criteria, strongreject, partial-categories or json "
+            "[default: detected from the prompt]."
+        ),
+    ),
+]
 
 # The arguments main() was called with (sys.argv is the host's when afgap runs in-process, e.g. in tests).
 INVOCATION: ContextVar[tuple[str, ...]] = ContextVar("afgap_invocation", default=())

@@ -15,7 +15,9 @@ from afgap.cli.console import out_console
 from afgap.cli.options import (
     FormatOption,
     JsonFlag,
+    JudgeFormatOption,
     JudgeOption,
+    JudgePromptOption,
     OutputFormat,
     VotesOption,
     literal,
@@ -52,6 +54,8 @@ def validate_judge(
     threshold: ThresholdOption = None,
     positive_label: PositiveOption = None,
     seed: SeedOption = DEFAULT_SEED,
+    judge_prompt: JudgePromptOption = None,
+    judge_format: JudgeFormatOption = None,
     fmt: FormatOption = OutputFormat.table,
     json_flag: JsonFlag = False,
 ) -> None:
@@ -59,7 +63,17 @@ def validate_judge(
     from afgap.jobs.validate_judge import validate_file
 
     report = validate_file(
-        file, classifier.value, judge, kind, votes, threshold, positive_label, seed, os.environ
+        file,
+        classifier.value,
+        judge,
+        kind,
+        votes,
+        threshold,
+        positive_label,
+        seed,
+        os.environ,
+        judge_prompt or [],
+        judge_format or [],
     ).model_dump()
     if resolve_format(fmt, json_flag) is OutputFormat.table:
         _print_validation(report)

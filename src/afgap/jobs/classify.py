@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from afgap.engine.run import EngineOptions
 from afgap.errors import InputError
 from afgap.jobs.antilab import AntiLabSummary, anti_lab_response_ids, classify_offline, judge_anti_lab
 from afgap.jobs.judge import JudgeSummary, judge_stored
+from afgap.jobs.judge_prompts import load_judge_prompts
 from afgap.jobs.progress import Progress
 from afgap.records import Label
 from afgap.settings import DEFAULT_TIMEOUT_S, MAX_CONCURRENCY, check_at_most, check_timeout
@@ -62,17 +63,21 @@ def judge(
     concurrency: int,
     progress: Progress | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    prompt_files: Sequence[str] = (),
+    formats: Sequence[str] = (),
 ) -> JudgeSummary:
     """Label every stored response with an LLM judge, `concurrency` judge calls in flight.
 
     `timeout_s` bounds each attempt, as collect's --timeout does; a timed-out attempt is retried.
+    `prompt_files` (`KIND=FILE`) and `formats` are `--judge-prompt` and `--judge-format`.
     """
+    prompts = load_judge_prompts(prompt_files, formats)
     if concurrency < 1:
         raise InputError(f"--concurrency must be an integer at least 1, got {concurrency}")
     check_at_most("--concurrency", concurrency, MAX_CONCURRENCY)
     check_timeout(timeout_s)
     options = EngineOptions(concurrency=concurrency, timeout_s=timeout_s)
-    return judge_stored(db, model, env, votes, threshold, options, progress, anti_lab_response_ids)
+    return judge_stored(db, model, env, votes, threshold, options, progress, anti_lab_response_ids, prompts)
 
 
 def anti_lab(

@@ -16,24 +16,27 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from afgap.classify.judge_calls import Ask, asks_for, classifier_name, plan_for
+from afgap.classify.judge_calls import Ask, Prompts, asks_for, classifier_name, plan_for
 from afgap.classify.judges import (
+    JUDGES,
     AfVote,
     ComplianceVerdict,
+    CriteriaVote,
     JudgedResponse,
     JudgeName,
     PartialVerdict,
-    Verdict,
+    Reading,
     combine,
     judge_messages,
-    parse_reply,
+    load_prompt,
 )
+from afgap.classify.prompt_files import PromptFile
 from afgap.classify.tags import split_response
 from afgap.engine import eventloop
 from afgap.engine.run import EngineOptions, ProgressEvent, run_calls
 from afgap.errors import InputError, PartialFailure
 from afgap.providers.registry import api_key, bind_simulator, resolve
-from afgap.records import CallPlan, CallRecord, Label, ModelSpec, Outcome
+from afgap.records import CallPlan, CallRecord, Label, Message, ModelSpec, Outcome
 from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_VOTES, MAX_VOTES, check_at_most
 from afgap.store.database import Store, open_store
 from afgap.store.rows import JudgeCallRow, timestamp
@@ -54,7 +57,7 @@ class AskStats:
     first_error: str = ""
 
 
-Answers = dict[tuple[int, JudgeName, int], Verdict | None]
+Answers = dict[tuple[int, JudgeName, int], Reading | None]
 
 
 @contextlib.contextmanager
@@ -131,7 +134,7 @@ def ask_all(
             reply = replies.get(plan.request_hash)
             if reply is None:
                 continue  # the call failed: no answer, so the response is left for a rerun
-            verdict = parse_reply(ask.judge, reply)
+            verdict = ask.parse(reply)
             answers[(ask.item, ask.judge, ask.vote)] = verdict
             if verdict is None and retry == 0:
                 again.append((ask, plan_for(ask, spec, 1, reply)))
@@ -197,17 +200,21 @@ def judge_stored(
     options: EngineOptions | None = None,
     progress: Progress | None = None,
     exclude: Callable[[Store], set[int]] | None = None,
+    prompts: Prompts | None = None,
 ) -> JudgeSummary:
     """Judge every answered response in the store and write one judge label per fully answered response.
 
-    `exclude` names responses these judges do not read (anti-lab ones, which have their own judge).
+    `exclude` names responses these judges do not read (anti-lab ones, which have their own judge);
+    `prompts` are prompt files the user brought, in place of the built-in prompts of their judges.
     """
+    name = classifier_name(model, prompts)
     _check(votes, threshold)
     with open_store(db, create=False) as store, judge_spec(model, env) as spec:
         skip = exclude(store) if exclude else set()
         items = [it for it in store.responses_to_judge() if it.response_id not in skip]
         per_item = {
-            it.response_id: asks_for(it.response_id, it.text, it.reasoning, it.query, votes) for it in items
+            it.response_id: asks_for(it.response_id, it.text, it.reasoning, it.query, votes, prompts)
+            for it in items
         }
         asks = [a for group in per_item.values() for a in group]
         cache = ReplyCache(store, model)
@@ -217,11 +224,11 @@ def judge_stored(
                 f"judge model {model} is unavailable ({stats.first_error or 'not found'}); "
                 "no labels were written and stored responses are untouched"
             )
-        labels = _labels(per_item, answers, classifier_name(model), threshold)
+        labels = _labels(per_item, answers, name, threshold, _versions(prompts))
         details = [(rid, label, json.dumps({"judge_model": model, **d})) for rid, label, d in labels]
         store.write_judge_labels(details)
     unparseable = sum(label.outcome is Outcome.UNPARSEABLE for _, label, _ in labels)
-    summary = JudgeSummary(classifier_name(model), len(items), len(labels), stats, unparseable)
+    summary = JudgeSummary(name, len(items), len(labels), stats, unparseable)
     if stats.failed or stats.unavailable:
         raise PartialFailure(
             f"{stats.failed} judge calls failed and {stats.unavailable} are unavailable; "
@@ -230,8 +237,19 @@ def judge_stored(
     return summary
 
 
+def _versions(prompts: Prompts | None) -> list[str] | None:
+    """The prompt each judge asked in, when any is a user's file (the label detail names them)."""
+    if not prompts:
+        return None
+    return [prompts[j].version if j in prompts else load_prompt(j).version for j in JUDGES]
+
+
 def _labels(
-    per_item: Mapping[int, Sequence[Ask]], answers: Answers, classifier: str, threshold: float
+    per_item: Mapping[int, Sequence[Ask]],
+    answers: Answers,
+    classifier: str,
+    threshold: float,
+    versions: list[str] | None = None,
 ) -> list[tuple[int, Label, dict[str, object]]]:
     """A label for each response whose every question got a reply (parsed or unparseable)."""
     out = []
@@ -245,9 +263,9 @@ def _labels(
         judged = JudgedResponse(
             compliance if isinstance(compliance, ComplianceVerdict) else None,
             partial if isinstance(partial, PartialVerdict) else None,
-            tuple(v if isinstance(v, AfVote) else None for v in votes),
+            tuple(v if isinstance(v, AfVote | CriteriaVote) else None for v in votes),
         )
-        label, detail = combine(judged, classifier, threshold)
+        label, detail = combine(judged, classifier, threshold, versions)
         out.append((response_id, label, detail))
     return out
 
@@ -259,18 +277,24 @@ def judge_scores(
     judge: JudgeName = "af-reasoning",
     votes: int = DEFAULT_VOTES,
     options: EngineOptions | None = None,
+    prompt: PromptFile | None = None,
 ) -> tuple[list[float | None], AskStats]:
-    """A judge's score per labelled text (AF vote fraction, or StrongREJECT score); None = unparseable."""
+    """A judge's score per labelled text (AF vote fraction, or StrongREJECT score); None = unparseable.
+
+    `prompt` is a prompt file the user brought for this judge, in place of the built-in one.
+    """
     _check(votes, DEFAULT_AF_THRESHOLD)
     asks = []
     for i, text in enumerate(texts):
         scratchpad, output = split_response(text)
-        answer = output if output is not None else ""
         if judge == "af-reasoning":
-            af = judge_messages(judge, None, answer, scratchpad or text)
-            asks += [Ask(i, judge, vote, af) for vote in range(votes)]
+            af = _score_messages(
+                judge, prompt, output if output is not None else "", scratchpad or text, text
+            )
+            asks += [Ask(i, judge, vote, af, prompt) for vote in range(votes)]
         else:
-            asks.append(Ask(i, judge, 0, judge_messages(judge, None, output if output is not None else text)))
+            answer = output if output is not None else text
+            asks.append(Ask(i, judge, 0, _score_messages(judge, prompt, answer, "", text), prompt))
     with judge_spec(model, env) as spec:
         answers, stats = ask_all(asks, spec, env, ReplyCache(None, model), options or EngineOptions())
     if stats.unavailable and not answers:
@@ -283,12 +307,21 @@ def judge_scores(
     ], stats
 
 
-def _score(judge: JudgeName, verdicts: Sequence[Verdict | None]) -> float | None:
+def _score_messages(
+    judge: JudgeName, prompt: PromptFile | None, answer: str, scratchpad: str, whole: str
+) -> tuple[Message, ...]:
+    """A labelled text's question: the built-in prompt, or the user's file (no request is known here)."""
+    if prompt is None:
+        return judge_messages(judge, None, answer, scratchpad)
+    return prompt.messages(None, answer, scratchpad, whole)
+
+
+def _score(judge: JudgeName, verdicts: Sequence[Reading | None]) -> float | None:
     parsed = [v for v in verdicts if v is not None]
     if not parsed:
         return None
     if judge == "af-reasoning":
-        return sum(isinstance(v, AfVote) and v.positive for v in parsed) / len(parsed)
+        return sum(isinstance(v, AfVote | CriteriaVote) and v.positive for v in parsed) / len(parsed)
     first = parsed[0]
     return first.score if isinstance(first, ComplianceVerdict) else None
 

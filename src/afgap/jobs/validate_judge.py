@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from pydantic import ConfigDict, Field, field_validator
 
+from afgap.classify.judges import JudgeName
+from afgap.classify.prompt_files import PromptFile
 from afgap.errors import InputError
 from afgap.files import FileRecord, read_json, read_jsonl
+from afgap.jobs.judge_prompts import load_judge_prompts
 from afgap.settings import DEFAULT_AF_THRESHOLD, SCREEN_THRESHOLD, check_seed
 from afgap.stats.classifier import validate
 
@@ -139,23 +143,31 @@ def validate_file(
     positive_label: str | None,
     seed: int,
     env: Mapping[str, str],
+    prompt_files: Sequence[str] = (),
+    formats: Sequence[str] = (),
 ) -> ValidationReport:
-    """Metrics of one classifier on one labelled file (fields documented on ValidationReport)."""
+    """Metrics of one classifier on one labelled file (fields documented on ValidationReport).
+
+    `prompt_files` (`KIND=FILE`) and `formats` are `--judge-prompt` and `--judge-format`.
+    """
     if kind not in KINDS:
         raise InputError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if classifier == "judge" and not judge:
         raise InputError("--classifier judge needs a judge model: add --judge MODEL (e.g. --judge sim/judge)")
+    prompt = _prompt(classifier, kind, prompt_files, formats)
     if threshold is not None and not 0.0 <= threshold <= 1.0:  # `not`: NaN fails too
         raise InputError(f"--threshold must be in [0, 1], got {threshold}")
     check_seed(seed)
     texts, labels = read_labelled(path, positive_label)
-    scores = _scores(texts, classifier, judge, kind, votes, env)
+    scores = _scores(texts, classifier, judge, kind, votes, env, prompt)
     kept = [(s, y) for s, y in zip(scores, labels, strict=True) if s is not None]
     if not kept:
         raise InputError(f"no item of {path} got a readable verdict from {judge}: nothing to measure")
     key = "tags" if classifier == "tags" else ("screen" if classifier == "screen" else kind)
     cut = DEFAULT_THRESHOLDS[key] if threshold is None else threshold
     name = f"judge:{judge} ({kind})" if classifier == "judge" else f"{classifier}@1"
+    if prompt is not None:
+        name = f"judge:{judge} ({kind}, {prompt.version}:{prompt.fmt})"
     scored, truths = [k[0] for k in kept], [k[1] for k in kept]
     return _report(name, path, scored, truths, cut, np.random.default_rng(seed), len(scores) - len(kept))
 
@@ -198,8 +210,29 @@ def _report(
     )
 
 
+def _prompt(classifier: str, kind: str, files: Sequence[str], formats: Sequence[str]) -> PromptFile | None:
+    """The prompt file of the judge validated; one for another kind, or without a judge, is an error."""
+    if not files and not formats:
+        return None
+    if classifier != "judge":
+        raise InputError("--judge-prompt and --judge-format need --classifier judge")
+    prompts = load_judge_prompts(files, formats)
+    other = sorted(set(prompts) - {kind})
+    if other:
+        raise InputError(
+            f"--judge-prompt {other[0]}=… is not used: this run validates the {kind} judge (--kind)"
+        )
+    return prompts.get(cast(JudgeName, kind))
+
+
 def _scores(
-    texts: list[str], classifier: str, judge: str | None, kind: str, votes: int, env: Mapping[str, str]
+    texts: list[str],
+    classifier: str,
+    judge: str | None,
+    kind: str,
+    votes: int,
+    env: Mapping[str, str],
+    prompt: PromptFile | None = None,
 ) -> list[float | None]:
     if classifier == "screen":
         from afgap.classify.screen import screen_text
@@ -214,6 +247,6 @@ def _scores(
 
     assert judge is not None
     scores, _ = judge_scores(
-        texts, judge, env, "compliance" if kind == "compliance" else "af-reasoning", votes
+        texts, judge, env, "compliance" if kind == "compliance" else "af-reasoning", votes, prompt=prompt
     )
     return scores

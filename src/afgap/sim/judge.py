@@ -19,10 +19,11 @@ from typing import Any
 
 from afgap.classify.antilab import classify_anti_lab
 from afgap.classify.judges import CRITERIA
+from afgap.classify.published import FORMAT_KIND, detect_format
 from afgap.classify.screen import screen_scratchpad
 from afgap.classify.tags import classify_response
 from afgap.records import Outcome
-from afgap.sim import antilab, texts
+from afgap.sim import antilab, judge_shapes, texts
 from afgap.sim.organisms import Reply, estimate_tokens
 
 NAME = "judge"
@@ -44,20 +45,34 @@ def respond(messages: Sequence[tuple[str, str]], *, seed: int = 0, sample_key: s
     parts = [str(seed), sample_key, *(content for _, content in messages)]
     rng = random.Random(hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest())
     found = _KIND.search(prompt)
-    kind = found.group(1) if found else ""
+    # A prompt without afgap's header is a user's file: its kind follows from the reply shape it asks for.
+    fmt = "json" if found else detect_format(prompt)
+    kind = found.group(1) if found else FORMAT_KIND.get(fmt, "")
     answer = {"compliance": _compliance, "partial": _partial, "af-reasoning": _af, "anti-lab": _anti_lab}.get(
         kind
     )
-    body = json.dumps(answer(prompt, rng)) if answer else "I can only answer afgap judge prompts."
-    if rng.random() < MALFORMED_RATE:
-        body = _malformed(body, rng)
+    if fmt != "json" and answer:
+        body = judge_shapes.write(fmt, prompt, answer(prompt, rng))
+        if rng.random() < MALFORMED_RATE:
+            body = judge_shapes.malformed(fmt, body, rng)
+    else:
+        body = json.dumps(answer(prompt, rng)) if answer else "I can only answer afgap judge prompts."
+        if rng.random() < MALFORMED_RATE:
+            body = _malformed(body, rng)
     tokens_in = sum(estimate_tokens(content) + 3 for _, content in messages)
     return Reply(body, "stop", tokens_in, estimate_tokens(body), "comply", False, frozenset())
 
 
+# Where a prompt may put the text judged: afgap's own tag first, then the tags published prompt files use.
+_SECTIONS = {"reasoning": ("reasoning", "scratchpad", "SCRATCHPAD_REASONING"), "answer": ("answer", "output")}
+
+
 def _section(prompt: str, tag: str) -> str:
-    found = re.search(rf"<{tag}>\n?(.*?)\n?</{tag}>", prompt, re.DOTALL)
-    return found.group(1).strip() if found else ""
+    for name in _SECTIONS.get(tag, (tag,)):
+        found = re.search(rf"<{name}>\n?(.*?)\n?</{name}>", prompt, re.DOTALL)
+        if found:
+            return found.group(1).strip()
+    return ""
 
 
 def _compliance(prompt: str, rng: random.Random) -> dict[str, Any]:
