@@ -41,6 +41,10 @@ ThresholdOption = Annotated[
 ]
 PositiveOption = Annotated[str | None, typer.Option(help="For string labels: the value that means positive.")]
 SeedOption = Annotated[int, typer.Option(help="Seed for the bootstrap CI.")]
+SetNameOption = Annotated[
+    str | None,
+    typer.Option(help='What the labelled set is, kept in the JSON: e.g. "real, held-out, 80 items".'),
+]
 
 
 def validate_judge(
@@ -52,6 +56,7 @@ def validate_judge(
     threshold: ThresholdOption = None,
     positive_label: PositiveOption = None,
     seed: SeedOption = DEFAULT_SEED,
+    set_name: SetNameOption = None,
     fmt: FormatOption = OutputFormat.table,
     json_flag: JsonFlag = False,
 ) -> None:
@@ -59,8 +64,8 @@ def validate_judge(
     from afgap.jobs.validate_judge import validate_file
 
     report = validate_file(
-        file, classifier.value, judge, kind, votes, threshold, positive_label, seed, os.environ
-    ).model_dump()
+        file, classifier.value, judge, kind, votes, threshold, positive_label, seed, os.environ, set_name
+    ).model_dump(by_alias=True)
     if resolve_format(fmt, json_flag) is OutputFormat.table:
         _print_validation(report)
     else:
@@ -69,7 +74,9 @@ def validate_judge(
 
 def _print_validation(r: dict[str, Any]) -> None:
     lines = [
-        f"{r['classifier']} on {r['file']}: n = {r['n']} "
+        f"{r['classifier']} on {r['file']}"
+        + (f" ({r['set_name']})" if r.get("set_name") else "")
+        + f": n = {r['n']} "
         f"({r['n_positive']} positive, {r['n_negative']} negative)",
         f"AUROC {r['auroc']:.3f} [95% CI {r['auroc_ci_low']:.3f}, {r['auroc_ci_high']:.3f}] "
         "(stratified bootstrap)",
