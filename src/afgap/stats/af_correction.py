@@ -15,6 +15,7 @@ responses is the one validated. Pure: randomness only through ``rng``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ from numpy.typing import NDArray
 
 from afgap.errors import InputError
 from afgap.stats.misclassification import accuracy_draws
+from afgap.stats.tabulate import AF_LABELLED, AF_TRUE, COMPLY_AF, COMPLY_LABELLED, tabulate
+from afgap.stats.types import Observation
 
 METHOD = "Rogan-Gladen; query-cluster bootstrap x Jeffreys-Beta draws of Se, Sp from the confusion counts"
 
@@ -110,3 +113,20 @@ def _outside_note(observed: float, se: float, sp: float) -> str | None:
     if observed > se:
         return f"observed rate {observed:.1%} is above sensitivity ({se:.1%}): corrected clipped to 1"
     return None
+
+
+def corrected_af(
+    observations: Sequence[Observation],
+    counts: ConfusionCounts,
+    rng: np.random.Generator,
+    confidence: float = 0.95,
+    n_boot: int = 2000,
+) -> tuple[CorrectedRate, CorrectedRate]:
+    """The corrected AF rate among labelled monitored responses, and among monitored compliant ones.
+
+    The same figures as ModelResult.af_reasoning and .af_reasoning_compliant, before correction.
+    """
+    c = tabulate(tuple(observations)).counts
+    rate = corrected_rate(c[:, 0, AF_TRUE], c[:, 0, AF_LABELLED], counts, rng, confidence, n_boot)
+    share = corrected_rate(c[:, 0, COMPLY_AF], c[:, 0, COMPLY_LABELLED], counts, rng, confidence, n_boot)
+    return rate, share
