@@ -63,7 +63,9 @@ def af_labels(
     seed: int,
 ) -> tuple[AfLabels, list[str]]:
     """Every row's AF label source and, where a validation matches it, its corrected AF rates; notes."""
-    by_id = {v.classifier_id: v for v in validations if v.kind == "af-reasoning"}
+    by_id = {
+        v.classifier_id: v for v in validations if v.kind == "af-reasoning" and v.classifier_id is not None
+    }
     rng = np.random.default_rng(seed)
     rows: dict[Key, AfFigures] = {}
     notes: list[str] = []

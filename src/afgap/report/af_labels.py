@@ -125,6 +125,12 @@ def _rate(c: CorrectedRate | None) -> str:
     return f"raw {100 * c.observed:.1f}% → {100 * c.estimate:.1f}%{ci}{why}"
 
 
+def note_html(labels: AfLabels) -> str:
+    """The line under the HTML table on what its AF column rests on (escaped), or nothing."""
+    note = af_note(labels)
+    return f'<p class="note" id="af-labels-note">AF% column — {escape(note)}</p>' if note else ""
+
+
 def methods_html(labels: AfLabels) -> str:
     """Methods entries: the AF label note, and each --validation result (all text escaped)."""
     rows = []

@@ -83,8 +83,8 @@ def corrected_rate(
         return CorrectedRate(None, None, None, None, se, sp, METHOD, "no labelled responses")
     observed = float(hits.sum() / trials.sum())
     if se + sp <= 1.0:
-        note = "sensitivity + specificity ≤ 1: the classifier is no better than chance"
-        return CorrectedRate(observed, None, None, None, se, sp, METHOD, note)
+        chance = "sensitivity + specificity ≤ 1: the classifier is no better than chance"
+        return CorrectedRate(observed, None, None, None, se, sp, METHOD, chance)
     estimate, note = _clipped(observed, se, sp), _outside_note(observed, se, sp)
     pick = rng.integers(0, len(hits), size=(n_boot, len(hits)))
     p_draws = hits[pick].sum(axis=1) / trials[pick].sum(axis=1)
