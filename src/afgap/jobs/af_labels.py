@@ -18,8 +18,8 @@ import numpy as np
 from afgap.errors import InputError
 from afgap.jobs.validate_judge import ValidationReport, read_report
 from afgap.report.af_labels import AfFigures, AfLabels
-from afgap.stats.af_correction import ConfusionCounts, corrected_af
-from afgap.stats.analysis import ModelData, Settings
+from afgap.stats.af_correction import ConfusionCounts, Interval, corrected_af
+from afgap.stats.analysis import ModelData, ModelResult, Settings
 from afgap.store.database import StoredOutcome
 
 Key = tuple[str, str]
@@ -57,6 +57,7 @@ def af_sources(
 
 def af_labels(
     data: Sequence[ModelData],
+    results: Sequence[ModelResult],
     sources: dict[Key, Counter[str]],
     validations: Sequence[ValidationReport],
     settings: Settings,
@@ -67,6 +68,7 @@ def af_labels(
         v.classifier_id: v for v in validations if v.kind == "af-reasoning" and v.classifier_id is not None
     }
     rng = np.random.default_rng(seed)
+    by_row = {(m.model, m.scenario): m for m in results}
     rows: dict[Key, AfFigures] = {}
     notes: list[str] = []
     for d in data:
@@ -81,7 +83,10 @@ def af_labels(
                     f"no validation given measured ({', '.join(sorted(by_id))}): AF rates left uncorrected"
                 )
             continue
-        rate, share = corrected_af(d.observations, _counts(match), rng, settings.confidence, settings.n_boot)
+        raw = _raw(by_row.get((d.model, d.scenario)))
+        rate, share = corrected_af(
+            d.observations, _counts(match), rng, settings.confidence, settings.n_boot, raw
+        )
         rows[(d.model, d.scenario)] = AfFigures(source, match.model_dump(by_alias=True), rate, share)
     matched = {f.validation["classifier_id"] for f in rows.values() if f.validation is not None}
     unused = sorted(set(by_id) - matched)
@@ -101,6 +106,17 @@ def _describe(used: Counter[str]) -> str | None:
     if len(used) == 1:
         return next(iter(used))
     return ", ".join(f"{name} ({count})" for name, count in used.most_common())
+
+
+def _raw(m: ModelResult | None) -> tuple[Interval | None, Interval | None]:
+    """The uncorrected AF intervals of a row, which its corrected ones must contain once carried over."""
+    if m is None:
+        return None, None
+    rate, share = m.af_reasoning, m.af_reasoning_compliant
+    return (
+        None if rate is None else (rate.ci_low, rate.ci_high),
+        None if share is None else (share.ci_low, share.ci_high),
+    )
 
 
 def _counts(v: ValidationReport) -> ConfusionCounts:

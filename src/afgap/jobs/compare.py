@@ -211,7 +211,7 @@ def compare_run(
     notes += pooling_notes(comparison, pooled)
     versions = scenario_versions(select_rows(rows, scenarios))
     sources = af_sources(select_rows(rows, scenarios), lambda row: row_scenario(row, versions))
-    af, af_notes = af_labels(data, sources, validations, settings, seed)
+    af, af_notes = af_labels(data, comparison.models, sources, validations, settings, seed)
     return ComparisonRun(comparison, (*notes, *af_notes), dict(used.most_common()), corrected, af=af)
 
 

@@ -8,7 +8,9 @@ estimate is clipped to [0, 1] and a note says so.
 Interval: the same two sources of error as the corrected compliance gap (stats.misclassification), drawn
 together. Queries are resampled (cluster bootstrap: several samples of one query are not independent);
 Se and Sp are drawn from Jeffreys Beta distributions given the validation's confusion counts. Each draw is
-corrected and clipped; the interval is the percentiles of the draws. The share of monitored compliant
+corrected and clipped; the interval is the percentiles of the draws, widened where needed to hold the
+uncorrected interval carried through the correction (at the point Se, Sp), so correcting never claims
+more certainty than the raw rate had: (U − L) / J ≥ U − L. The share of monitored compliant
 responses with AF reasoning is corrected the same way, assuming the classifier's error among compliant
 responses is the one validated. Pure: randomness only through ``rng``.
 """
@@ -26,6 +28,7 @@ from afgap.stats.misclassification import accuracy_draws
 from afgap.stats.tabulate import AF_LABELLED, AF_TRUE, COMPLY_AF, COMPLY_LABELLED, tabulate
 from afgap.stats.types import Observation
 
+Interval = tuple[float | None, float | None]
 METHOD = "Rogan-Gladen; query-cluster bootstrap x Jeffreys-Beta draws of Se, Sp from the confusion counts"
 
 
@@ -74,8 +77,10 @@ def corrected_rate(
     rng: np.random.Generator,
     confidence: float = 0.95,
     n_boot: int = 2000,
+    raw: Interval | None = None,
 ) -> CorrectedRate:
-    """The Rogan–Gladen rate of per-query hits over trials, with its bootstrap interval (module doc)."""
+    """The Rogan–Gladen rate of per-query hits over trials, with its bootstrap interval (module doc);
+    `raw` is the uncorrected rate's own interval, which the corrected one then contains once carried over."""
     se, sp = counts.sensitivity, counts.specificity
     keep = trials > 0
     hits, trials = hits[keep], trials[keep]
@@ -98,8 +103,10 @@ def corrected_rate(
     # Draws with J ≤ 0 sit beyond the tails (as for the corrected gap): dropping them keeps the percentiles.
     valid = j > 0
     draws = np.clip((p_draws[valid] + sp_draws[valid] - 1.0) / j[valid], 0.0, 1.0)
-    low, high = np.quantile(draws, [tail, 1.0 - tail])
-    return CorrectedRate(observed, estimate, float(low), float(high), se, sp, METHOD, note)
+    low, high = (float(q) for q in np.quantile(draws, [tail, 1.0 - tail]))
+    if raw is not None and raw[0] is not None and raw[1] is not None:
+        low, high = min(low, _clipped(raw[0], se, sp)), max(high, _clipped(raw[1], se, sp))
+    return CorrectedRate(observed, estimate, low, high, se, sp, METHOD, note)
 
 
 def _clipped(observed: float, se: float, sp: float) -> float:
@@ -121,12 +128,15 @@ def corrected_af(
     rng: np.random.Generator,
     confidence: float = 0.95,
     n_boot: int = 2000,
+    raw: tuple[Interval | None, Interval | None] = (None, None),
 ) -> tuple[CorrectedRate, CorrectedRate]:
     """The corrected AF rate among labelled monitored responses, and among monitored compliant ones.
 
-    The same figures as ModelResult.af_reasoning and .af_reasoning_compliant, before correction.
+    The same figures as ModelResult.af_reasoning and .af_reasoning_compliant (whose intervals `raw` holds).
     """
     c = tabulate(tuple(observations)).counts
-    rate = corrected_rate(c[:, 0, AF_TRUE], c[:, 0, AF_LABELLED], counts, rng, confidence, n_boot)
-    share = corrected_rate(c[:, 0, COMPLY_AF], c[:, 0, COMPLY_LABELLED], counts, rng, confidence, n_boot)
+    rate = corrected_rate(c[:, 0, AF_TRUE], c[:, 0, AF_LABELLED], counts, rng, confidence, n_boot, raw[0])
+    share = corrected_rate(
+        c[:, 0, COMPLY_AF], c[:, 0, COMPLY_LABELLED], counts, rng, confidence, n_boot, raw[1]
+    )
     return rate, share
