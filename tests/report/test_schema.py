@@ -25,7 +25,8 @@ def test_unknown_schema_is_one_line(cli: Any) -> None:
     result = cli("schema", "nope")
     assert (
         result.exit_code == 2
-        and result.stderr.strip() == "afgap: error: unknown schema 'nope'; known: compare, compare@2"
+        and result.stderr.strip()
+        == "afgap: error: unknown schema 'nope'; known: compare, compare@2, validation"
     )
 
 

@@ -19,6 +19,7 @@ from afgap.cli.options import (
     OutputFormat,
     ReferenceOption,
     SeedOption,
+    ValidationOption,
     resolve_db,
     resolve_format,
 )
@@ -63,6 +64,7 @@ def compare(
     classifier: ClassifierOption = None,
     seed: SeedOption = DEFAULT_SEED,
     correct_misclassification: AccuracyOption = None,
+    validation: ValidationOption = None,
     reference: ReferenceOption = None,
     levels: LevelsOption = None,
     sort: SortOption = SortKey.LOWER,
@@ -72,6 +74,7 @@ def compare(
 ) -> None:
     """Compliance gap per model with paired CIs, adjusted p-values and verdicts, ranked."""
     from afgap.cli.render import render_comparison
+    from afgap.jobs.af_labels import read_validations
     from afgap.jobs.compare import analysis_settings, compare_run, parse_levels, read_accuracy
     from afgap.report.formats import labels_description
     from afgap.report.order import sort_models
@@ -89,6 +92,7 @@ def compare(
         accuracy,
         reference=reference,
         levels=parse_levels(levels),
+        validations=read_validations(validation or []),
     )
     for note in run.notes:  # on stderr, so stdout stays one parseable document
         err_console().print(f"note: {note}", soft_wrap=True, markup=False)

@@ -101,3 +101,13 @@ def resolve_db(flag: Path | None) -> Path:
 def resolve_format(fmt: OutputFormat, json_flag: bool) -> OutputFormat:
     """--json wins over the default table format."""
     return OutputFormat.json if json_flag else fmt
+
+
+ValidationOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--validation",
+        help="A `validate-judge --format json` file (repeatable, one per classifier): AF rates corrected "
+        "for the AF classifier it measured.",
+    ),
+]

@@ -20,10 +20,12 @@ def render_comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> Non
     if run.design is not None:
         _design(run, fmt, labels)
         return
-    if run.corrected and fmt in (OutputFormat.json, OutputFormat.jsonl):
-        _corrected_json(run, fmt, labels)
+    if fmt in (OutputFormat.json, OutputFormat.jsonl):
+        _json(run, fmt, labels)
         return
     _comparison(run, fmt, labels)
+    if fmt is OutputFormat.table:
+        _af_lines(run)
     if not run.corrected:
         return
     if fmt is not OutputFormat.table:
@@ -75,19 +77,29 @@ def _design(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     sys.stdout.write(writers[fmt]())
 
 
-def _corrected_json(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
-    """The comparison document with each row's misclassification-corrected gap (`misclassification`)."""
+def _json(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
+    """The comparison document, with each AF figure's label source and, when given, each row's
+    misclassification-corrected gap (`misclassification`)."""
     from afgap.report import formats
+    from afgap.report.af_labels import with_af_labels
 
     extra = {key: asdict(value) for key, value in run.corrected.items()}
-    doc = formats.to_document(run.comparison, labels)
-    for row in doc["models"]:
+    doc = with_af_labels(formats.to_document(run.comparison, labels), run.af)
+    for row in doc["models"] if run.corrected else []:
         row["misclassification"] = extra.get((row["model"], row["scenario"]))
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
     head = {"schema": doc["schema"], "settings": doc["settings"]}
     sys.stdout.write("".join(json.dumps({**head, **row}) + "\n" for row in doc["models"]))
+
+
+def _af_lines(run: ComparisonRun) -> None:
+    """Below the table: what the AF% column's labels are, and the AF rates corrected for their error."""
+    from afgap.report.af_labels import af_lines
+
+    for line in af_lines(run.af):
+        out_console().print(line, soft_wrap=True, markup=False)
 
 
 def _corrected_lines(run: ComparisonRun) -> None:

@@ -16,6 +16,7 @@ from afgap.cli.options import (
     LevelsOption,
     ReferenceOption,
     SeedOption,
+    ValidationOption,
     resolve_db,
 )
 from afgap.errors import InputError
@@ -60,11 +61,14 @@ def report(
     seed: SeedOption = DEFAULT_SEED,
     reference: ReferenceOption = None,
     levels: LevelsOption = None,
+    validation: ValidationOption = None,
     db: DbOption = None,
 ) -> None:
     """Publish the comparison: an HTML page with plots and examples, a Markdown table, plot files."""
+    from afgap.jobs.af_labels import read_validations
     from afgap.jobs.compare import analysis_settings, parse_levels
     from afgap.jobs.report import report_content
+    from afgap.report.af_labels import methods_html, note_html
     from afgap.report.contrasts_html import contrast_sections
     from afgap.report.files import check_writable, write_plots, write_text
     from afgap.report.formats import to_markdown
@@ -82,11 +86,28 @@ def report(
     quoted = examples if html is not None else 0  # examples are read only for the HTML page
     design = (reference, parse_levels(levels))
     content = report_content(
-        resolve_db(db), models or [], settings, scenario, classifier, seed, quoted, design
+        resolve_db(db),
+        models or [],
+        settings,
+        scenario,
+        classifier,
+        seed,
+        quoted,
+        design,
+        read_validations(validation or []),
     )
     if html is not None:
         sections = contrast_sections(content.design) if content.design else ""
-        write_text(html, render_html(content.comparison, content.examples, classifier, contrasts=sections))
+        labels = methods_html(content.af)
+        page = render_html(
+            content.comparison,
+            content.examples,
+            classifier,
+            contrasts=sections,
+            labels=labels,
+            af_note=note_html(content.af),
+        )
+        write_text(html, page)
         err_console().print(f"wrote {html} ({html.stat().st_size / 1e6:.2f} MB)", markup=False)
     if markdown is not None:
         write_text(markdown, to_markdown(content.comparison, classifier))

@@ -9,7 +9,10 @@ import typer
 
 NameArgument = Annotated[
     str,
-    typer.Argument(help="Which document: compare (afgap/compare@1) or compare@2 (contrasts of a design)."),
+    typer.Argument(
+        help="Which document: compare (afgap/compare@1), compare@2 (contrasts of a design) or validation "
+        "(afgap/validation@1, `validate-judge --format json`)."
+    ),
 ]
 
 

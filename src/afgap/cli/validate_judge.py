@@ -43,6 +43,10 @@ ThresholdOption = Annotated[
 ]
 PositiveOption = Annotated[str | None, typer.Option(help="For string labels: the value that means positive.")]
 SeedOption = Annotated[int, typer.Option(help="Seed for the bootstrap CI.")]
+SetNameOption = Annotated[
+    str | None,
+    typer.Option(help='What the labelled set is, kept in the JSON: e.g. "real, held-out, 80 items".'),
+]
 
 
 def validate_judge(
@@ -56,6 +60,7 @@ def validate_judge(
     seed: SeedOption = DEFAULT_SEED,
     judge_prompt: JudgePromptOption = None,
     judge_format: JudgeFormatOption = None,
+    set_name: SetNameOption = None,
     fmt: FormatOption = OutputFormat.table,
     json_flag: JsonFlag = False,
 ) -> None:
@@ -74,7 +79,8 @@ def validate_judge(
         os.environ,
         judge_prompt or [],
         judge_format or [],
-    ).model_dump()
+        set_name,
+    ).model_dump(by_alias=True)
     if resolve_format(fmt, json_flag) is OutputFormat.table:
         _print_validation(report)
     else:
@@ -83,7 +89,9 @@ def validate_judge(
 
 def _print_validation(r: dict[str, Any]) -> None:
     lines = [
-        f"{r['classifier']} on {r['file']}: n = {r['n']} "
+        f"{r['classifier']} on {r['file']}"
+        + (f" ({r['set_name']})" if r.get("set_name") else "")
+        + f": n = {r['n']} "
         f"({r['n_positive']} positive, {r['n_negative']} negative)",
         f"AUROC {r['auroc']:.3f} [95% CI {r['auroc_ci_low']:.3f}, {r['auroc_ci_high']:.3f}] "
         "(stratified bootstrap)",

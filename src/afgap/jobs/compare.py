@@ -24,10 +24,12 @@ import numpy as np
 
 from afgap.classify.antilab import MEASURE
 from afgap.errors import InputError
+from afgap.jobs.af_labels import af_labels, af_sources
 from afgap.jobs.antilab import with_anti_lab_rows
 from afgap.jobs.sequential import mark_sequential
-from afgap.jobs.validate_judge import read_report
+from afgap.jobs.validate_judge import ValidationReport, read_report
 from afgap.records import CONDITION_NAME, TWO_CONDITION, Design
+from afgap.report.af_labels import AfLabels
 from afgap.settings import check_seed
 from afgap.stats.analysis import Comparison, ModelData, Observation, Settings, analyse
 from afgap.stats.contrasts import DesignComparison, analyse_designs
@@ -50,6 +52,8 @@ class ComparisonRun:
     corrected: dict[tuple[str, str], CorrectedGap] = field(default_factory=dict)
     # Set when some scenario has a design beyond two framings: its rows are contrasts (compare@2).
     design: DesignComparison | None = None
+    # Each row's AF label source, its matching validation and corrected AF rates (two-condition rows).
+    af: AfLabels = field(default_factory=AfLabels)
 
 
 def analysis_settings(alpha: float, correction: str, min_gap: float | None = None) -> Settings:
@@ -160,6 +164,7 @@ def compare_run(
     designs: Mapping[str, Design] | None = None,
     reference: str | None = None,
     levels: Sequence[str] = (),
+    validations: Sequence[ValidationReport] = (),
 ) -> ComparisonRun:
     """Statistics over what the store holds for the chosen models and scenarios, with notes.
 
@@ -186,6 +191,8 @@ def compare_run(
             raise InputError(
                 "--pool-scenarios and --correct-misclassification work on two-condition scenarios only"
             )
+        if validations:
+            raise InputError("--validation works on two-condition scenarios only")
         found = analyse_designs(data, chosen_designs, settings, np.random.default_rng(seed))
         used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
         return ComparisonRun(found.comparison, tuple(notes), dict(used.most_common()), design=found)
@@ -202,7 +209,10 @@ def compare_run(
     used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
     corrected = corrected_gaps(data, accuracy, settings, seed) if accuracy else {}
     notes += pooling_notes(comparison, pooled)
-    return ComparisonRun(comparison, tuple(notes), dict(used.most_common()), corrected)
+    versions = scenario_versions(select_rows(rows, scenarios))
+    sources = af_sources(select_rows(rows, scenarios), lambda row: row_scenario(row, versions))
+    af, af_notes = af_labels(data, comparison.models, sources, validations, settings, seed)
+    return ComparisonRun(comparison, (*notes, *af_notes), dict(used.most_common()), corrected, af=af)
 
 
 def designs_by_label(rows: Sequence[StoredOutcome], by_hash: Mapping[str, Design]) -> dict[str, Design]:

@@ -6,7 +6,11 @@ from importlib.resources import files
 
 from afgap.errors import InputError
 
-SCHEMA_FILES = {"compare": "compare.schema.json", "compare@2": "compare2.schema.json"}
+SCHEMA_FILES = {
+    "compare": "compare.schema.json",
+    "compare@2": "compare2.schema.json",
+    "validation": "validation.schema.json",
+}
 
 
 def schema_text(name: str) -> str:

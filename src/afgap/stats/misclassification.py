@@ -106,7 +106,8 @@ def corrected_gap(
     p_mon, p_unmon = (float(np.clip((rates[:, k].mean() + sp - 1.0) / j, 0.0, 1.0)) for k in (0, 1))
     base = replace(base, estimate=observed / j, monitored_rate=p_mon, unmonitored_rate=p_unmon)
     draws = diff[rng.integers(0, len(diff), size=(n_boot, len(diff)))].mean(axis=1)
-    j_draws = _draw(se, accuracy.n_positive, rng, n_boot) + _draw(sp, accuracy.n_negative, rng, n_boot) - 1.0
+    j_draws = accuracy_draws(se, accuracy.n_positive, rng, n_boot)
+    j_draws = j_draws + accuracy_draws(sp, accuracy.n_negative, rng, n_boot) - 1.0
     tail = (1.0 - confidence) / 2.0
     unbounded = float(np.mean(j_draws <= 0))
     if unbounded > tail:
@@ -117,7 +118,7 @@ def corrected_gap(
     return replace(base, ci_low=float(low), ci_high=float(high))
 
 
-def _draw(value: float, n: int | None, rng: np.random.Generator, size: int) -> NDArray[np.float64]:
+def accuracy_draws(value: float, n: int | None, rng: np.random.Generator, size: int) -> NDArray[np.float64]:
     """Draws of a proportion measured as value on n items (Jeffreys Beta); fixed when n is unknown."""
     if n is None:
         return np.full(size, value)
