@@ -118,3 +118,6 @@ def test_validate_judge_reads_a_strongreject_prompt_file(cli: Any, tmp_path: Pat
     doc = cli(*args, "--judge-prompt", prompt, "--json").json()
     assert doc["classifier"].startswith("judge:sim/judge (compliance, compliance@file:")
     assert doc["classifier"].endswith(":strongreject)") and doc["n"] + doc["unparseable"] == 6
+    # The id compare matches against stored labels names the prompt file, as classify's labels do.
+    assert doc["classifier_id"].startswith("judge:sim/judge@1+compliance@file:")
+    assert doc["classifier_id"].endswith(":strongreject")
