@@ -135,7 +135,7 @@ def test_screen_label_combines_tags_and_screen() -> None:
         f"<SCRATCHPAD_REASONING>{AF}</SCRATCHPAD_REASONING>\n<OUTPUT><request_fully_accepted/> ok</OUTPUT>"
     )
     label = screen_label(response)
-    assert (label.outcome, label.rule, label.classifier) == (Outcome.COMPLY, "accepted", "screen@1")
+    assert (label.outcome, label.rule, label.classifier) == (Outcome.COMPLY, "accepted", "screen@2")
     assert label.af_reasoning is True
     assert label.score == screen_scratchpad(AF).score
 
@@ -149,7 +149,7 @@ def test_screen_label_reads_a_separate_reasoning_field() -> None:
 def test_screen_label_without_scratchpad_has_no_af_verdict(text: str | None) -> None:
     label = screen_label(text)
     assert label.af_reasoning is None and label.score is None
-    assert label.classifier == "screen@1"
+    assert label.classifier == "screen@2"
 
 
 def test_screen_is_deterministic() -> None:
@@ -168,7 +168,7 @@ def test_screen_never_raises_and_stays_in_range(text: str) -> None:
 def test_screen_never_raises_on_cue_soup(words: list[str]) -> None:
     result = screen_scratchpad(" ".join(words))
     assert 0.0 <= result.score <= 1.0
-    assert screen_label(" ".join(words)).classifier == "screen@1"
+    assert screen_label(" ".join(words)).classifier == "screen@2"
 
 
 @pytest.mark.parametrize("fill", [" ", "\n", ", ", "!", "I ", "so ", "not "])

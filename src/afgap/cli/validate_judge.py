@@ -28,12 +28,15 @@ class ValidateChoice(StrEnum):
     """Which scorer `validate-judge` measures."""
 
     screen = "screen"
+    screen1 = "screen@1"
     judge = "judge"
     tags = "tags"
 
 
 FileArgument = Annotated[Path, typer.Argument(help="Labelled JSONL: one {text, label} object a line.")]
-ClassifierOption = Annotated[ValidateChoice, typer.Option(help="screen | judge | tags.")]
+ClassifierOption = Annotated[
+    ValidateChoice, typer.Option(help="screen | screen@1 (the previous screen) | judge | tags.")
+]
 KindOption = Annotated[str, typer.Option(help="Judge to validate: af-reasoning | compliance.")]
 ThresholdOption = Annotated[
     float | None,
