@@ -21,7 +21,13 @@ from afgap.cli.options import (
     literal,
     resolve_format,
 )
-from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_JUDGE_KIND, DEFAULT_SEED, DEFAULT_VOTES
+from afgap.settings import (
+    DEFAULT_AF_THRESHOLD,
+    DEFAULT_JUDGE_KIND,
+    DEFAULT_SEED,
+    DEFAULT_VOTES,
+    SCREEN_THRESHOLD,
+)
 
 
 class ValidateChoice(StrEnum):
@@ -40,7 +46,12 @@ ClassifierOption = Annotated[
 KindOption = Annotated[str, typer.Option(help="Judge to validate: af-reasoning | compliance.")]
 ThresholdOption = Annotated[
     float | None,
-    typer.Option(help=literal(f"Decision threshold [default: {DEFAULT_AF_THRESHOLD:g} / >0].")),
+    typer.Option(
+        help=literal(
+            f"Decision threshold [default: screen {SCREEN_THRESHOLD:g}, screen@1 0.4, "
+            f"judge {DEFAULT_AF_THRESHOLD:g} / >0]."
+        )
+    ),
 ]
 PositiveOption = Annotated[str | None, typer.Option(help="For string labels: the value that means positive.")]
 SeedOption = Annotated[int, typer.Option(help="Seed for the bootstrap CI.")]
