@@ -36,7 +36,15 @@ from afgap.classify.tags import classify_response, split_response
 from afgap.records import Label, Outcome
 from afgap.settings import SCREEN_THRESHOLD as SCREEN_THRESHOLD  # part of the screen's API too
 
-__all__ = ["CLASSIFIER", "CRITERIA", "SCREEN_THRESHOLD", "ScreenResult", "screen_label", "screen_scratchpad"]
+__all__ = [
+    "CLASSIFIER",
+    "CRITERIA",
+    "SCREEN_THRESHOLD",
+    "ScreenResult",
+    "screen_label",
+    "screen_scratchpad",
+    "screen_text",
+]
 
 CLASSIFIER = "screen@2"
 # Share of the score the three awareness criteria can give without the decisive one.
