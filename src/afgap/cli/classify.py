@@ -158,6 +158,4 @@ def _print_agreement(path: Path, fmt: OutputFormat) -> None:
         return
     judges = ", ".join(found.judges)
     out_console().print(agreement_table(f"outcome: tags@1 (rows) vs {judges} (columns)", found.outcome))
-    out_console().print(
-        agreement_table("AF reasoning: screen@1 (rows) vs judge (columns)", found.af_reasoning)
-    )
+    out_console().print(agreement_table("AF reasoning: screen (rows) vs judge (columns)", found.af_reasoning))

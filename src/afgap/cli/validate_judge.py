@@ -23,23 +23,37 @@ from afgap.cli.options import (
     literal,
     resolve_format,
 )
-from afgap.settings import DEFAULT_AF_THRESHOLD, DEFAULT_JUDGE_KIND, DEFAULT_SEED, DEFAULT_VOTES
+from afgap.settings import (
+    DEFAULT_AF_THRESHOLD,
+    DEFAULT_JUDGE_KIND,
+    DEFAULT_SEED,
+    DEFAULT_VOTES,
+    SCREEN_THRESHOLD,
+)
 
 
 class ValidateChoice(StrEnum):
     """Which scorer `validate-judge` measures."""
 
     screen = "screen"
+    screen1 = "screen@1"
     judge = "judge"
     tags = "tags"
 
 
 FileArgument = Annotated[Path, typer.Argument(help="Labelled JSONL: one {text, label} object a line.")]
-ClassifierOption = Annotated[ValidateChoice, typer.Option(help="screen | judge | tags.")]
+ClassifierOption = Annotated[
+    ValidateChoice, typer.Option(help="screen | screen@1 (the previous screen) | judge | tags.")
+]
 KindOption = Annotated[str, typer.Option(help="Judge to validate: af-reasoning | compliance.")]
 ThresholdOption = Annotated[
     float | None,
-    typer.Option(help=literal(f"Decision threshold [default: {DEFAULT_AF_THRESHOLD:g} / >0].")),
+    typer.Option(
+        help=literal(
+            f"Decision threshold [default: screen {SCREEN_THRESHOLD:g}, screen@1 0.4, "
+            f"judge {DEFAULT_AF_THRESHOLD:g} / >0]."
+        )
+    ),
 ]
 PositiveOption = Annotated[str | None, typer.Option(help="For string labels: the value that means positive.")]
 SeedOption = Annotated[int, typer.Option(help="Seed for the bootstrap CI.")]
