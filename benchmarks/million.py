@@ -81,7 +81,15 @@ def timed(argv: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[flo
     return wall, usage.ru_maxrss / 1024, out  # ru_maxrss is in KiB on Linux
 
 
-PARSE_FLOOR = "import json,sys\nfor line in open(sys.argv[1], 'rb'): json.loads(line)"
+PARSE_FLOOR = "import orjson,sys\nfor line in open(sys.argv[1], 'rb'): orjson.loads(line)"
+# Every line parsed and inserted with one executemany into a bare table of its fields (no index).
+INSERT_FLOOR = """import orjson,sqlite3,sys
+db = sqlite3.connect(sys.argv[2], isolation_level=None)
+db.execute("CREATE TABLE t (model, scenario, condition, query_id, sample, outcome, af_reasoning)")
+db.execute("BEGIN")
+rows = (tuple(orjson.loads(x).values()) for x in open(sys.argv[1], 'rb'))
+db.executemany("INSERT INTO t VALUES (?,?,?,?,?,?,?)", rows)
+db.execute("COMMIT")"""
 COUNT_FLOOR = (
     "import sqlite3,sys\nsqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM responses').fetchone()"
 )
@@ -94,6 +102,9 @@ def run(n: int) -> dict[str, float]:
         data, db = Path(tmp) / "records.jsonl", Path(tmp) / "store.sqlite"
         rows = write_records(data, n)
         parse_s, _, _ = timed([sys.executable, "-c", PARSE_FLOOR, str(data)])
+        insert_s, _, _ = timed(
+            [sys.executable, "-c", INSERT_FLOOR, str(data), str(Path(tmp) / "floor.sqlite")]
+        )
         import_s, import_mb, _ = timed([*afgap, "import", str(data), "--db", str(db)])
         count_s, _, _ = timed([sys.executable, "-c", COUNT_FLOOR, str(db)])
         compare_s, compare_mb, out = timed(
@@ -106,6 +117,7 @@ def run(n: int) -> dict[str, float]:
     return {
         "rows": rows,
         "parse_floor_s": parse_s,
+        "insert_floor_s": insert_s,
         "import_s": import_s,
         "import_mb": import_mb,
         "count_floor_s": count_s,
