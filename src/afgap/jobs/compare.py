@@ -67,8 +67,9 @@ def version_tag(scenario_hash: str) -> str:
 def scenario_versions(rows: Sequence[StoredOutcome]) -> dict[str, Counter[str]]:
     """Per scenario name, the responses stored under each version tag."""
     versions: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        versions[row.scenario][version_tag(row.scenario_hash)] += 1
+    # Counted per distinct (name, hash) first: a large store has millions of rows and a few versions.
+    for (name, scenario_hash), count in Counter((row.scenario, row.scenario_hash) for row in rows).items():
+        versions[name][version_tag(scenario_hash)] += count
     return dict(versions)
 
 
@@ -101,8 +102,11 @@ def group_outcomes(rows: Sequence[StoredOutcome], scenarios: Sequence[str] = ())
     selected = select_rows(rows, scenarios)
     versions = scenario_versions(selected)
     cells: dict[tuple[str, str], dict[tuple[str, str, int], StoredOutcome]] = defaultdict(dict)
+    labels: dict[tuple[str, str], str] = {}  # (name, hash) -> row label, worked out once per version
     for row in selected:
-        cells[(row.model, row_scenario(row, versions))][(row.query_id, row.condition, row.sample)] = row
+        version = (row.scenario, row.scenario_hash)
+        label = labels.get(version) or labels.setdefault(version, row_scenario(row, versions))
+        cells[(row.model, label)][(row.query_id, row.condition, row.sample)] = row
     return [
         ModelData(
             model=model,
