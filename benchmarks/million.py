@@ -78,9 +78,13 @@ def timed(argv: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[flo
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(argv)} failed ({proc.returncode}): {err.decode()[-500:]}")
+    if argv[1:3] == ["-m", "afgap"]:
+        CPU[argv[3]] = usage.ru_utime + usage.ru_stime
     return wall, usage.ru_maxrss / 1024, out  # ru_maxrss is in KiB on Linux
 
 
+# CPU seconds (user + system) per afgap command: on a shared machine, steadier than wall time.
+CPU: dict[str, float] = {}
 PARSE_FLOOR = "import orjson,sys\nfor line in open(sys.argv[1], 'rb'): orjson.loads(line)"
 # Every line parsed and inserted with one executemany into a bare table of its fields (no index).
 INSERT_FLOOR = """import orjson,sqlite3,sys
@@ -139,13 +143,15 @@ def main() -> None:
     f = run(args.n)
     print(f"{f['rows']:,} outcome-only records, {MODELS} models")
     print(
-        f"import   {f['import_s']:6.1f} s ({f['import_s'] / f['parse_floor_s']:.1f}x the JSON-parse floor "
-        f"{f['parse_floor_s']:.1f} s), peak RSS {f['import_mb']:.0f} MB"
+        f"import   {f['import_s']:6.1f} s ({f['import_s'] / f['parse_floor_s']:.1f}x the orjson-parse floor "
+        f"{f['parse_floor_s']:.1f} s, {f['import_s'] / f['insert_floor_s']:.1f}x the parse + executemany "
+        f"floor {f['insert_floor_s']:.1f} s), peak RSS {f['import_mb']:.0f} MB"
     )
     print(
         f"compare  {f['compare_s']:6.1f} s ({f['compare_s'] / f['count_floor_s']:.1f}x the row-count floor "
         f"{f['count_floor_s']:.2f} s), peak RSS {f['compare_mb']:.0f} MB"
     )
+    print(f"CPU      import {CPU['import']:.1f} s, compare {CPU['compare']:.1f} s (user + system)")
     print(f"store    {f['bytes_per_response']:.0f} bytes per response")
     print(f"largest |estimated gap - true gap| over models: {f['worst_gap_error']:.3f}")
 
