@@ -10,8 +10,10 @@ import pytest
 
 from afgap.jobs import compare as compare_job
 from afgap.jobs.compare import compare_run
+from afgap.records import Label, Outcome
 from afgap.report.formats import to_json
 from afgap.stats.analysis import Settings
+from afgap.store.database import open_store
 
 
 def _both(db: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[str, str]:
@@ -49,6 +51,12 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
             lines.append({**base, "sample": 2, "outcome": "error"})
     records.write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert run_main(["import", str(records), "--db", str(db)]).exit_code == 0
+    with open_store(db) as store:  # a judge's labels outrank the others on a few responses
+        ids = [row[0] for row in store.conn.execute("SELECT id FROM responses ORDER BY id LIMIT 12")]
+        judged = [
+            Label(outcome=Outcome.COMPLY, af_reasoning=i % 3 == 0, classifier="judge:sim/j@1") for i in ids
+        ]
+        store.write_judge_labels([(i, label, "{}") for i, label in zip(ids, judged, strict=True)])
     return db
 
 
@@ -58,9 +66,12 @@ def test_counted_and_rowwise_compare_agree_byte_for_byte(
     counted, rowwise = _both(demo_store, monkeypatch)
     assert counted == rowwise
     assert "helpful-only@imported" in counted  # the imported version is its own row in both
+    assert '"judge:sim/j@1": 12' in counted  # the judge's labels are the ones used where present
 
 
-@pytest.mark.parametrize("options", [{"scenarios": ["helpful-only@imported"]}, {"classifier": "tags"}])
+@pytest.mark.parametrize(
+    "options", [{"scenarios": ["helpful-only@imported"]}, {"classifier": "tags"}, {"classifier": "judge"}]
+)
 def test_they_agree_on_a_chosen_scenario_and_classifier(
     demo_store: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
 ) -> None:
