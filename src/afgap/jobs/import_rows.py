@@ -10,7 +10,6 @@ usual one-line message; both paths give the same row for the same record.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -25,8 +24,8 @@ from afgap.errors import ImportFormatError
 from afgap.jobs.value_maps import ValueMaps, apply_value_maps
 from afgap.records import CONDITION_NAME, MAX_SAMPLE_INDEX, InterchangeRecord, Label, Outcome
 from afgap.report.safe import BIDI_CONTROLS
-from afgap.store.imports import LabelValues, Staged
-from afgap.store.rows import classifier_strength
+from afgap.store.imports import LabelValues, Staged, import_values
+from afgap.store.rows import classifier_strength, label_values
 
 IMPORT_CLASSIFIER = "import@1"
 CHUNK = 10_000
@@ -67,7 +66,7 @@ def staged_record(source: Path, number: int, record: InterchangeRecord, now: str
     outcome = None if record.outcome is None else record.outcome.value
     cell = (record.model, record.scenario, record.query_id, record.condition, record.sample)
     row = _row(cell, outcome, record.query, record.response, record.simulated, now)
-    return number, row, [_label_values(label) for label in labels_for(record)]
+    return number, row, [label_values(label) for label in labels_for(record)]
 
 
 def labels_for(record: InterchangeRecord) -> list[Label]:
@@ -172,35 +171,14 @@ def _row(
     simulated: bool,
     now: str,
 ) -> tuple[object, ...]:
-    """The IMPORT_COLUMNS values of one record (store.rows.import_key's request-hash stand-in)."""
-    model, scenario, query_id, condition, sample = cell
-    key = f"import:[{_json(model)},{_json(scenario)},{_json(query_id)},{_json(condition)},{sample}]"
-    status = outcome if outcome in _FAILED else "ok"
-    provider = model.split("/")[0]
-    hashed = _scenario_hash(scenario)
-    cell_values = (model, provider, scenario, hashed, query_id, condition, sample)
-    return ("import", key, *cell_values, status, now, query, response, simulated)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _json(name: str) -> str:
-    """A name's JSON, as json.dumps writes it; a large import repeats a few names a million times."""
-    return json.dumps(name)
-
-
-@functools.lru_cache(maxsize=1024)
-def _scenario_hash(scenario: str) -> str:
-    return "import:" + scenario
+    """The IMPORT_COLUMNS values of one record: a failed call's outcome is its status."""
+    status = outcome if outcome is not None and outcome in _FAILED else "ok"
+    return import_values(cell, status, now, query, response, simulated)
 
 
 @functools.lru_cache(maxsize=32)
 def _imported_label(outcome: str, af_reasoning: bool | None) -> LabelValues:
     return IMPORT_CLASSIFIER, classifier_strength(IMPORT_CLASSIFIER), outcome, af_reasoning, "imported", None
-
-
-def _label_values(label: Label) -> LabelValues:
-    strength = classifier_strength(label.classifier)
-    return label.classifier, strength, label.outcome.value, label.af_reasoning, label.rule, label.score
 
 
 @functools.lru_cache(maxsize=4096)
