@@ -46,14 +46,19 @@ def numbered_lines(
 ) -> Iterator[tuple[int, str]]:
     """(line number, text) for each line of a binary file; a byte that is not UTF-8 names its line."""
     for number, raw in enumerate(f, 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise error(
-                f"{label}:{number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1});"
-                " save the file as UTF-8"
-            ) from None
-        yield number, line.removeprefix("\ufeff") if number == 1 else line
+        yield number, decoded_line(raw, number, label, error)
+
+
+def decoded_line(raw: bytes, number: int, label: str, error: type[InputError] = InputError) -> str:
+    """Line `number` of a file as text (a first line's byte-order mark dropped), or an error naming it."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{label}:{number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1});"
+            " save the file as UTF-8"
+        ) from None
+    return line.removeprefix("\ufeff") if number == 1 else line
 
 
 def json_objects(

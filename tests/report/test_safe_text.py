@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from afgap.jobs.interchange import labels_for
+from afgap.jobs.import_rows import labels_for
 from afgap.records import Condition, InterchangeRecord, Outcome
 from afgap.report.safe import csv_cell, markdown_cell, terminal, xml_text
 from afgap.store.database import open_store

@@ -16,10 +16,11 @@ from afgap.records import (
     Sampling,
 )
 from afgap.store.database import open_store
+from afgap.store.imports import IMPORT_COLUMNS
 from afgap.store.rows import (
     COLUMNS,
     ResponseRow,
-    imported_row,
+    imported_values,
     insert_statement,
     response_row,
 )
@@ -96,9 +97,19 @@ def test_an_imported_row_is_the_record_and_nothing_it_did_not_measure() -> None:
     record = InterchangeRecord(
         model="lab/m", scenario="s", condition=Condition.MONITORED, query_id="q", response="text"
     )
-    row = imported_row(record, "t")
-    assert (row.source, row.provider, row.scenario_hash, row.status) == ("import", "lab", "import:s", "ok")
-    assert row.request_hash == 'import:["lab/m","s","q","monitored",0]'
-    assert (row.run_id, row.sampling, row.attempts, row.simulated) == (None, None, 1, False)
+    row = dict(zip(IMPORT_COLUMNS, imported_values(record, "t"), strict=True))
+    assert (row["source"], row["provider"], row["scenario_hash"], row["status"]) == (
+        "import",
+        "lab",
+        "import:s",
+        "ok",
+    )
+    assert (row["query_id"], row["condition"], row["sample"], row["text"], row["simulated"]) == (
+        "q",
+        "monitored",
+        0,
+        "text",
+        False,
+    )
     failed = record.model_copy(update={"outcome": Outcome.UNAVAILABLE, "response": None})
-    assert imported_row(failed, "t").status == "unavailable"
+    assert imported_values(failed, "t")[IMPORT_COLUMNS.index("status")] == "unavailable"

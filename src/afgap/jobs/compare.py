@@ -26,6 +26,7 @@ from afgap.classify.antilab import MEASURE
 from afgap.errors import InputError
 from afgap.jobs.af_labels import af_labels, af_sources
 from afgap.jobs.antilab import with_anti_lab_rows
+from afgap.jobs.compare_counts import counted_data, notes_for, version_tag
 from afgap.jobs.sequential import mark_sequential
 from afgap.jobs.validate_judge import ValidationReport, read_report
 from afgap.records import CONDITION_NAME, TWO_CONDITION, Design
@@ -62,17 +63,12 @@ def analysis_settings(alpha: float, correction: str, min_gap: float | None = Non
     return settings if min_gap is None else dataclasses.replace(settings, min_gap=min_gap)
 
 
-def version_tag(scenario_hash: str) -> str:
-    """Short label of one scenario version: the hash's first 8 hex digits, or 'imported'."""
-    # Imported records carry "import:<name>" instead of a content hash: there is no prompt to hash.
-    return "imported" if scenario_hash.startswith("import:") else scenario_hash[:8]
-
-
 def scenario_versions(rows: Sequence[StoredOutcome]) -> dict[str, Counter[str]]:
     """Per scenario name, the responses stored under each version tag."""
     versions: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        versions[row.scenario][version_tag(row.scenario_hash)] += 1
+    # Counted per distinct (name, hash) first: a large store has millions of rows and a few versions.
+    for (name, scenario_hash), count in Counter((row.scenario, row.scenario_hash) for row in rows).items():
+        versions[name][version_tag(scenario_hash)] += count
     return dict(versions)
 
 
@@ -105,8 +101,11 @@ def group_outcomes(rows: Sequence[StoredOutcome], scenarios: Sequence[str] = ())
     selected = select_rows(rows, scenarios)
     versions = scenario_versions(selected)
     cells: dict[tuple[str, str], dict[tuple[str, str, int], StoredOutcome]] = defaultdict(dict)
+    labels: dict[tuple[str, str], str] = {}  # (name, hash) -> row label, worked out once per version
     for row in selected:
-        cells[(row.model, row_scenario(row, versions))][(row.query_id, row.condition, row.sample)] = row
+        version = (row.scenario, row.scenario_hash)
+        label = labels.get(version) or labels.setdefault(version, row_scenario(row, versions))
+        cells[(row.model, label)][(row.query_id, row.condition, row.sample)] = row
     return [
         ModelData(
             model=model,
@@ -123,15 +122,7 @@ def group_outcomes(rows: Sequence[StoredOutcome], scenarios: Sequence[str] = ())
 
 def version_notes(rows: Sequence[StoredOutcome]) -> list[str]:
     """One note per scenario name stored under more than one version."""
-    notes = []
-    for name, tags in sorted(scenario_versions(rows).items()):
-        if len(tags) > 1:
-            listed = ", ".join(f"{name}@{tag} ({count} responses)" for tag, count in sorted(tags.items()))
-            notes.append(
-                f"scenario {name!r} was edited: {len(tags)} versions are stored and reported as separate "
-                f"rows, never pooled: {listed}"
-            )
-    return notes
+    return notes_for(scenario_versions(rows))
 
 
 def pooling_notes(comparison: Comparison, pooled: Sequence[ModelData]) -> list[str]:
@@ -172,16 +163,20 @@ def compare_run(
     """
     check_seed(seed)
     chosen = None if not models or list(models) == [ALL_MODELS] else list(dict.fromkeys(models))
+    # The classic comparison is counted in SQL; anything else reads the responses one by one.
+    classic = not (pool or accuracy or designs or reference or levels)
     with open_store(db, readonly=True) as store:
-        rows, anti_lab = with_anti_lab_rows(store, store.outcomes(chosen, classifier), chosen, classifier)
-        known = store.models()
-        stored = store.read_designs()
+        _check_models(db, store.models(), chosen)
         runs = store.run_settings()
-    if not known:
-        raise InputError(f"the store {db} holds no responses yet (run `afgap collect` or `afgap import`)")
-    missing = [m for m in chosen or [] if m not in known]
-    if missing:
-        raise InputError(f"model {missing[0]!r} is not in the store; it holds: {', '.join(known)}")
+        # A run collected until decided needs each response in order (jobs.sequential): read row by row.
+        counted = None
+        if classic and not any(run.get("until_decided") for run in runs):
+            counted = counted_data(store, chosen, classifier, scenarios)
+        if counted is not None:
+            result = analyse(counted.data, settings, np.random.default_rng(seed))
+            return ComparisonRun(result, tuple(counted.notes), counted.labels_used)
+        rows, anti_lab = with_anti_lab_rows(store, store.outcomes(chosen, classifier), chosen, classifier)
+        stored = store.read_designs()
     data = group_outcomes(rows, scenarios)
     notes = version_notes(select_rows(rows, scenarios))
     designs = {**designs_by_label(select_rows(rows, scenarios), stored), **(designs or {})}
@@ -213,6 +208,15 @@ def compare_run(
     sources = af_sources(select_rows(rows, scenarios), lambda row: row_scenario(row, versions))
     af, af_notes = af_labels(data, comparison.models, sources, validations, settings, seed)
     return ComparisonRun(comparison, (*notes, *af_notes), dict(used.most_common()), corrected, af=af)
+
+
+def _check_models(db: Path, known: Sequence[str], chosen: Sequence[str] | None) -> None:
+    """InputError for an empty store or a model it does not hold."""
+    if not known:
+        raise InputError(f"the store {db} holds no responses yet (run `afgap collect` or `afgap import`)")
+    missing = [m for m in chosen or [] if m not in known]
+    if missing:
+        raise InputError(f"model {missing[0]!r} is not in the store; it holds: {', '.join(known)}")
 
 
 def designs_by_label(rows: Sequence[StoredOutcome], by_hash: Mapping[str, Design]) -> dict[str, Design]:

@@ -1,6 +1,7 @@
 """afgap's interchange: export every response as JSONL, import JSONL or CSV from other tools.
 
-Import is all-or-nothing: every line is validated first, and one bad line rejects the whole file.
+Import is all-or-nothing and streamed: lines are checked as they are read into one transaction, and one
+bad line rolls the whole file back (jobs/import_rows turns lines into rows, store/imports stores them).
 A CSV (from a spreadsheet, say) names its columns as it likes; `--map field=column` says which is which.
 Either format may name conditions and outcomes its own way; `--map-value` renames them (jobs/value_maps).
 """
@@ -8,21 +9,21 @@ Either format may name conditions and outcomes its own way; `--map-value` rename
 from __future__ import annotations
 
 import csv
-import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import IO
 
 from afgap import files
-from afgap.classify.labels import default_labels
 from afgap.errors import ImportFormatError, InputError
+from afgap.jobs.import_rows import chunks, staged_jsonl, staged_records
 from afgap.jobs.value_maps import ValueMaps, apply_value_maps, parse_value_maps
-from afgap.records import InterchangeRecord, Label, Outcome
-from afgap.report.safe import BIDI_CONTROLS
+from afgap.records import InterchangeRecord
 from afgap.store.database import Store, open_store
-from afgap.store.rows import import_key
+from afgap.store.imports import IMPORT_COLUMNS, Staged
+from afgap.store.rows import check_conditions, timestamp
 
-IMPORT_CLASSIFIER = "import@1"
+_CONDITION = IMPORT_COLUMNS.index("condition")
 FIELDS = tuple(InterchangeRecord.model_fields)
 REQUIRED = tuple(name for name, field in InterchangeRecord.model_fields.items() if field.is_required())
 
@@ -57,18 +58,59 @@ def import_file(
 ) -> tuple[int, int]:
     """Import interchange JSONL or CSV (`--map` for CSV), all-or-nothing: (inserted, already present)."""
     maps = parse_value_maps(value_maps)
-    # The whole file is read before the store opens.
-    records = list(read_records(path, parse_map(map_spec), maps))
-    return store_records(db, path, records)
+    mapping = parse_map(map_spec)
+    now = timestamp()
+    if path.suffix.lower() == ".csv":
+        return store_staged(db, path, staged_records(path, read_csv(path, mapping, maps), now))
+    if mapping:
+        raise ImportFormatError(f"--map applies to CSV files only; {path} is read as interchange JSONL")
+    return store_staged(db, path, staged_jsonl(path, maps, now))
 
 
 def store_records(
     db: Path, source: Path, records: Iterable[tuple[int, InterchangeRecord]]
 ) -> tuple[int, int]:
-    """Validate and label a whole file's records, then store them in one go: (inserted, already present)."""
-    batch = prepare_import(source, records)  # a bad file never creates or touches the store
-    with open_store(db) as store:
-        return store.import_records(batch)
+    """Store a file's validated records in one transaction: (inserted, already present)."""
+    return store_staged(db, source, staged_records(source, records, timestamp()))
+
+
+def store_staged(db: Path, source: Path, rows: Iterable[Staged]) -> tuple[int, int]:
+    """Stream a file's rows into the store in one transaction: (inserted, already present).
+
+    Lines are checked as they are read and the first bad one rolls the whole import back. A file that is
+    empty or bad from its first line never opens the store; a store this import created is removed again
+    when the import fails.
+    """
+    lines = iter(rows)
+    first = next(lines, None)
+    if first is None:
+        raise ImportFormatError(f"{source}: no records to import (empty file)")
+    created = not db.exists()
+    try:
+        with open_store(db) as store:
+            check_conditions({str(first[1][_CONDITION])})
+            return store.import_chunks(_checked(chain([first], lines)), _duplicate(source))
+    except BaseException:
+        if created:
+            for leftover in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _checked(rows: Iterator[Staged]) -> Iterator[list[Staged]]:
+    """The rows in chunks, every chunk's condition names checked as the store checks them."""
+    for chunk in chunks(rows):
+        check_conditions({str(row[_CONDITION]) for _, row, _ in chunk})
+        yield chunk
+
+
+def _duplicate(source: Path) -> Callable[[int, int], Exception]:
+    def error(line: int, first: int) -> Exception:
+        return ImportFormatError(
+            f"{source}:{line}: duplicates line {first} (same model, scenario, query_id, condition, sample)"
+        )
+
+    return error
 
 
 def read_jsonl(path: Path, values: ValueMaps | None = None) -> Iterator[tuple[int, InterchangeRecord]]:
@@ -87,21 +129,6 @@ def _scorable(record: InterchangeRecord, where: str) -> InterchangeRecord:
     if record.outcome is None and record.response is None:
         raise ImportFormatError(f"{where}: record has neither 'outcome' nor 'response' to score")
     return record
-
-
-def labels_for(record: InterchangeRecord) -> list[Label]:
-    """An imported outcome is kept as the other tool's label; text without one is classified here."""
-    if record.outcome in (Outcome.ERROR, Outcome.UNAVAILABLE):
-        return []
-    if record.outcome is not None:
-        imported = Label(
-            outcome=record.outcome,
-            af_reasoning=record.af_reasoning,
-            classifier=IMPORT_CLASSIFIER,
-            rule="imported",
-        )
-        return [imported]
-    return default_labels(record.response, None)
 
 
 def parse_map(spec: str | None) -> dict[str, str]:
@@ -174,39 +201,3 @@ def read_records(
     if mapping:
         raise ImportFormatError(f"--map applies to CSV files only; {path} is read as interchange JSONL")
     return read_jsonl(path, values)
-
-
-def prepare_import(
-    path: Path, records: Iterable[tuple[int, InterchangeRecord]]
-) -> list[tuple[InterchangeRecord, list[Label]]]:
-    """Validate a whole file (duplicates, emptiness) and label it, before any store is opened."""
-    seen: dict[str, int] = {}
-    batch: list[tuple[InterchangeRecord, list[Label]]] = []
-    for number, record in records:
-        key = import_key(record)
-        if key in seen:
-            raise ImportFormatError(
-                f"{path}:{number}: duplicates line {seen[key]} "
-                "(same model, scenario, query_id, condition, sample)"
-            )
-        seen[key] = number
-        _printable_names(path, number, record)
-        batch.append((record, labels_for(record)))
-    if not batch:
-        raise ImportFormatError(f"{path}: no records to import (empty file)")
-    return batch
-
-
-def _printable_names(path: Path, number: int, record: InterchangeRecord) -> None:
-    """Names reach terminals and reports: a control or bidi control character in one is rejected.
-
-    A bidi override or isolate is invisible yet reorders the text displayed after it, so a name holding
-    one could show as another model's name.
-    """
-    for field in ("model", "scenario"):
-        for c in getattr(record, field):
-            if unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS:
-                kind = "control" if unicodedata.category(c) == "Cc" else "bidirectional control"
-                raise ImportFormatError(
-                    f"{path}:{number}: field '{field}' contains {kind} character U+{ord(c):04X}"
-                )

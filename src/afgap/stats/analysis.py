@@ -23,6 +23,7 @@ from afgap.stats.tabulate import (
     COMPLY_LABELLED,
     CONDITIONS,
     Tabulation,
+    from_counts,
     sensitivity,
     tabulate,
 )
@@ -116,7 +117,7 @@ def _draft(
     model: ModelData, settings: Settings, rng: np.random.Generator
 ) -> tuple[ModelResult, GapInference, Tabulation]:
     """One model's result before adjustment, verdict and rank, with the inference and counts behind it."""
-    tab = tabulate(model.observations)
+    tab = tabulate(model.observations) if model.counts is None else from_counts(model.counts)
     gap = infer_gap(tab.comply, tab.scored, settings, rng)
     return _result(model, tab, gap, settings.confidence), gap, tab
 

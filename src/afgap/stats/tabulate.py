@@ -7,6 +7,7 @@ unavailable) are counted, kept out of every rate, and used only for the sensitiv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,8 +101,36 @@ def tabulate(observations: tuple[Observation, ...]) -> Tabulation:
     counts = np.zeros((len(rows), 2, _COLUMNS), dtype=np.int64)
     if hits:
         np.add.at(counts, tuple(np.array(hits).T), 1)
+    return from_counts(counts)
+
+
+def from_counts(counts: IntArray) -> Tabulation:
+    """The tabulation of a count array laid out as `tabulate` lays it out (see count_array)."""
     per_cell = counts[:, :, :6].sum(axis=2)
     return Tabulation(counts, int(per_cell.max(initial=0)))
+
+
+def count_array(groups: Sequence[tuple[str, str, Outcome, bool | None, int]]) -> IntArray:
+    """The count array of (query_id, condition, outcome, AF reasoning, responses) groups.
+
+    The same counts `tabulate` makes from the responses one by one, when every (query, condition,
+    sample) cell is counted once; rows in query-id order as there.
+    """
+    rows = {query_id: i for i, query_id in enumerate(sorted({g[0] for g in groups}))}
+    hits: list[tuple[int, int, int]] = []  # (query row, condition, column) per group and column it adds to
+    weights: list[int] = []
+    for query_id, condition, outcome, af_reasoning, n in groups:
+        side, column = _SIDE.get(condition), _COLUMN.get(outcome)
+        if side is None or column is None:
+            raise InputError(f"unknown condition or outcome {condition!r} / {outcome!r}")
+        row = rows[query_id]
+        extra = _AF_COLUMNS[(af_reasoning, column == 0)] if af_reasoning is not None else ()
+        hits += [(row, side, c) for c in (column, *extra)]
+        weights += [n] * (1 + len(extra))
+    counts = np.zeros((len(rows), 2, _COLUMNS), dtype=np.int64)
+    if hits:
+        np.add.at(counts, tuple(np.array(hits).T), np.array(weights, dtype=np.int64))
+    return counts
 
 
 def mean_difference(comply: IntArray, trials: IntArray) -> float | None:

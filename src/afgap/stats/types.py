@@ -7,6 +7,7 @@ JSON directly. A quantity that is undefined (no scored data, say) is None, never
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from afgap.errors import InputError
 from afgap.records import Outcome
@@ -37,6 +38,9 @@ class ModelData:
     scenario: str
     simulated: bool
     observations: tuple[Observation, ...]
+    # Or, for a large store, the per-query counts already made (stats.tabulate.count_array): the
+    # observations are then empty and every statistic reads these counts instead.
+    counts: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from afgap.errors import ReadOnlyStoreError, StoreError
 from afgap.store.busy import BUSY_TIMEOUT_MS, Patience, store_failure
+from afgap.store.counts import Counts
+from afgap.store.imports import Imports
 from afgap.store.migrations import SCHEMA_VERSION, migrate
 from afgap.store.reads import LabelPair, Reads, StoredExample, StoredOutcome, ToJudge, Unlabelled
 from afgap.store.writes import Writes
@@ -157,7 +159,7 @@ def _check_is_ours(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-class Store(Reads, Writes):
+class Store(Reads, Counts, Writes, Imports):
     """A migrated connection with afgap's reads and writes."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, patience: Patience | None = None) -> None:

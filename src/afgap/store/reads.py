@@ -6,6 +6,7 @@ column order.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -291,6 +292,7 @@ def _label_filter(classifier: str | None) -> tuple[str, list[Any]]:
     return "l.strength = (SELECT MAX(strength) FROM labels WHERE response_id = r.id)", []
 
 
+@functools.lru_cache(maxsize=64)  # a handful of (status, label) pairs, met once per stored response
 def _resolved(status: str, label: str | None) -> Outcome:
     """A response's outcome: its failure if the call failed, else its label's verdict."""
     if status != "ok":
@@ -302,17 +304,20 @@ def _resolved(status: str, label: str | None) -> Outcome:
 def _stored_outcome(row: tuple[Any, ...]) -> StoredOutcome:
     model, scenario, scenario_hash, query_id, condition, sample, status, simulated, *label = row
     outcome, af, classifier = label
+    af_reasoning = None if af is None else bool(af)
+    resolved = _resolved(status, outcome)
+    # Positional: this runs once per stored response, a million times for a large store.
     return StoredOutcome(
-        model=model,
-        scenario=scenario,
-        scenario_hash=scenario_hash,
-        query_id=query_id,
-        condition=condition,
-        sample=sample,
-        outcome=_resolved(status, outcome),
-        af_reasoning=_bool(af),
-        simulated=bool(simulated),
-        classifier=classifier,
+        model,
+        scenario,
+        scenario_hash,
+        query_id,
+        condition,
+        sample,
+        resolved,
+        af_reasoning,
+        bool(simulated),
+        classifier,
     )
 
 

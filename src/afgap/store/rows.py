@@ -31,6 +31,7 @@ from afgap.records import (
     Outcome,
     Sampling,
 )
+from afgap.store.imports import LabelValues, import_values
 
 
 def timestamp() -> str:
@@ -273,25 +274,18 @@ def messages_json(record: CallRecord) -> str:
     return _messages_json(record.messages_sent)
 
 
-def imported_row(record: InterchangeRecord, now: str) -> ResponseRow:
-    """The stored row of an imported record: its cell, its answer, and nothing it did not measure."""
+def imported_values(record: InterchangeRecord, now: str) -> tuple[object, ...]:
+    """The stored values of an imported record (store.imports.IMPORT_COLUMNS): its cell, its answer."""
     failed = record.outcome if record.outcome in (Outcome.ERROR, Outcome.UNAVAILABLE) else None
-    return ResponseRow(
-        source="import",
-        request_hash=import_key(record),
-        model=record.model,
-        provider=record.model.split("/")[0],
-        scenario=record.scenario,
-        scenario_hash="import:" + record.scenario,
-        query_id=record.query_id,
-        condition=record.condition,
-        sample=record.sample,
-        status=failed.value if failed else "ok",
-        created_at=now,
-        query_text=record.query,
-        text=record.response,
-        simulated=record.simulated,
-    )
+    cell = (record.model, record.scenario, record.query_id, record.condition, record.sample)
+    status = failed.value if failed else "ok"
+    return import_values(cell, status, now, record.query, record.response, record.simulated)
+
+
+def label_values(label: Label) -> LabelValues:
+    """A label as an import stores it beside its response."""
+    strength = classifier_strength(label.classifier)
+    return label.classifier, strength, label.outcome.value, label.af_reasoning, label.rule, label.score
 
 
 def design_row(scenario_hash: str, scenario: str, design: Design) -> DesignRow:
@@ -340,12 +334,6 @@ def run_row(version: str, command: str, settings: Mapping[str, Any]) -> RunRow:
     """A collect run as it starts."""
     settings_json = json.dumps(settings, sort_keys=True)
     return RunRow(started_at=timestamp(), afgap_version=version, command=command, settings=settings_json)
-
-
-def import_key(record: InterchangeRecord) -> str:
-    """The request-hash stand-in for an imported record: its cell, which is unique by definition."""
-    cell = [record.model, record.scenario, record.query_id, record.condition, record.sample]
-    return "import:" + json.dumps(cell, separators=(",", ":"))
 
 
 @functools.lru_cache(maxsize=64)

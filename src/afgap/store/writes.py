@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from afgap import __version__
+from afgap.errors import StoreError
 from afgap.records import CallRecord, Design, InterchangeRecord, Label
 from afgap.store.busy import Patience, begin_immediate, store_failure
 from afgap.store.rows import (
@@ -23,9 +24,10 @@ from afgap.store.rows import (
     ResponseRow,
     check_conditions,
     design_row,
-    imported_row,
+    imported_values,
     insert_statement,
     label_row,
+    label_values,
     messages_json,
     response_row,
     run_row,
@@ -36,7 +38,6 @@ _INSERT_RUN = insert_statement("runs")
 _INSERT_PROMPT = insert_statement("prompts", verb="INSERT OR IGNORE")
 _INSERT_RESPONSE = insert_statement("responses")
 # ON CONFLICT covers only the cell's uniqueness: NOT NULL and CHECK violations still raise.
-_INSERT_IMPORTED = insert_statement("responses", on_conflict="(request_hash) DO NOTHING")
 _INSERT_LABEL = insert_statement("labels", verb="INSERT OR REPLACE")
 _INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
 # A scenario hash covers its design, so a stored design never changes.
@@ -172,20 +173,16 @@ class Writes:
 
     # ---- interchange ------------------------------------------------------------------------------
     def import_records(self, records: Sequence[tuple[InterchangeRecord, Sequence[Label]]]) -> tuple[int, int]:
-        """Insert records all-or-nothing; returns (inserted, already present)."""
-        inserted = 0
+        """Insert records all-or-nothing (as `afgap import` does); returns (inserted, already present)."""
         check_conditions({record.condition for record, _ in records})
-        with self.transaction():
-            for record, labels in records:
-                inserted += self._insert_imported(record, labels)
-        return inserted, len(records) - inserted
-
-    def _insert_imported(self, record: InterchangeRecord, labels: Iterable[Label]) -> bool:
-        """Insert one record with its labels, unless its cell is already stored; whether it was new."""
         now = timestamp()
-        cur = self.conn.execute(_INSERT_IMPORTED, imported_row(record, now))
-        if not cur.rowcount:
-            return False
-        response_id = int(cur.lastrowid or 0)
-        self.conn.executemany(_INSERT_LABEL, [label_row(response_id, label, now) for label in labels])
-        return True
+        staged = [
+            (n, imported_values(record, now), [label_values(x) for x in labels])
+            for n, (record, labels) in enumerate(records, 1)
+        ]
+
+        def duplicate(line: int, first: int) -> Exception:
+            return StoreError(f"record {line} repeats the cell of record {first}")
+
+        found: tuple[int, int] = self.import_chunks([staged], duplicate)  # type: ignore[attr-defined]
+        return found  # import_chunks: the Imports mixin, beside this one in Store

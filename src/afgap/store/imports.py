@@ -1,0 +1,128 @@
+"""A file's import, streamed in chunks into one transaction: flat memory, all or nothing.
+
+Each response gets the id `base + line` (base: the largest id before the import), so a duplicate cell
+names the earlier line it repeats without Python keeping every key: the row holding the cell says, by its
+id, which line stored it. A cell the store held before the import is skipped and counted as already
+present; a second line with such a cell is still a duplicate, found through a temporary table of them.
+
+An imported response's request hash is a stand-in, `import:<id>`: the cell, which the cell index already
+holds, is what makes it unique (an import's scenario hash, `import:<name>`, keeps it apart from collected
+responses). Short, because the hash's unique index stores it a second time.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+
+# The columns an import sets besides id and request hash (the rest keep the schema's defaults).
+_CELL = ("model", "scenario", "scenario_hash", "query_id", "condition", "sample")
+IMPORT_COLUMNS: tuple[str, ...] = ("source", "provider", *_CELL, "status", "created_at", "query_text", "text")
+IMPORT_COLUMNS += ("simulated",)
+# One line of a file, ready to store: its line number, its IMPORT_COLUMNS values, and its labels as
+# (classifier, strength, outcome, af_reasoning, rule, score).
+LabelValues = tuple[str, int, str, "bool | None", str, "float | None"]
+Staged = tuple[int, tuple[object, ...], Sequence[LabelValues]]
+
+# ?1 is the id; the row's values follow from ?2, and the cell is looked up by those same parameters.
+_CELL_PARAMS = {name: f"?{IMPORT_COLUMNS.index(name) + 2}" for name in _CELL}
+_SAME_CELL = " AND ".join(f"{name} = {param}" for name, param in _CELL_PARAMS.items())
+_INSERT = (
+    f"INSERT INTO responses (id, request_hash, {', '.join(IMPORT_COLUMNS)}) "
+    f"SELECT ?1, 'import:' || ?1, {', '.join(f'?{i + 2}' for i in range(len(IMPORT_COLUMNS)))} "
+    f"WHERE NOT EXISTS (SELECT 1 FROM responses WHERE {_SAME_CELL})"
+)
+_HOLDER = f"SELECT id FROM responses WHERE {' AND '.join(f'{name} = ?' for name in _CELL)}"
+_INSERT_LABEL = (
+    "INSERT INTO labels (response_id, classifier, strength, outcome, af_reasoning, rule, score, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_CELL_AT = [IMPORT_COLUMNS.index(name) for name in _CELL]
+_CREATED = IMPORT_COLUMNS.index("created_at")
+# A bulk load dirties many pages; a larger page cache keeps SQLite from spilling them mid-transaction.
+_CACHE_KIB = 65536
+
+
+class Imports:
+    """The streamed import; mixed into Store, which owns the connection and its transactions."""
+
+    conn: sqlite3.Connection
+
+    def import_chunks(
+        self, chunks: Iterable[Sequence[Staged]], duplicate: Callable[[int, int], Exception]
+    ) -> tuple[int, int]:
+        """Store every chunk's rows in one transaction: (inserted, already present).
+
+        `duplicate(line, earlier line)` is raised, rolling everything back, when two lines hold one cell.
+        """
+        cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        try:
+            with self.transaction():  # type: ignore[attr-defined]  # Writes provides it
+                return self._import(chunks, duplicate)
+        finally:
+            self.conn.execute(f"PRAGMA cache_size={cache}")
+            self.conn.execute("DROP TABLE IF EXISTS temp.import_present")
+
+    def _import(
+        self, chunks: Iterable[Sequence[Staged]], duplicate: Callable[[int, int], Exception]
+    ) -> tuple[int, int]:
+        base = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM responses").fetchone()[0]
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_present (cell PRIMARY KEY, line)")
+        self.conn.execute("DELETE FROM temp.import_present")
+        seen = inserted = 0
+        for chunk in chunks:
+            stored = self.conn.executemany(_INSERT, [(base + line, *row) for line, row, _ in chunk]).rowcount
+            kept = chunk if stored == len(chunk) else self._skipped(chunk, base, duplicate)
+            labels = [(base + line, *label, row[_CREATED]) for line, row, found in kept for label in found]
+            self.conn.executemany(_INSERT_LABEL, labels)
+            seen += len(chunk)
+            inserted += len(kept)
+        return inserted, seen - inserted
+
+    def _skipped(
+        self, chunk: Sequence[Staged], base: int, duplicate: Callable[[int, int], Exception]
+    ) -> list[Staged]:
+        """The chunk's stored rows; `duplicate` is raised at the first line repeating an earlier one."""
+        kept = []
+        for item in chunk:
+            line, row, _ = item
+            cell = [row[i] for i in _CELL_AT]
+            holder = self.conn.execute(_HOLDER, cell).fetchone()
+            if holder[0] == base + line:
+                kept.append(item)
+            elif holder[0] > base:
+                raise duplicate(line, holder[0] - base)
+            else:
+                self._present(repr(cell), line, duplicate)
+        return kept
+
+    def _present(self, key: str, line: int, duplicate: Callable[[int, int], Exception]) -> None:
+        """Note a line whose cell the store already held; a second such line is a duplicate."""
+        found = self.conn.execute("SELECT line FROM temp.import_present WHERE cell = ?", (key,))
+        earlier = found.fetchone()
+        if earlier is not None:
+            raise duplicate(line, earlier[0])
+        self.conn.execute("INSERT INTO temp.import_present VALUES (?, ?)", (key, line))
+
+
+def import_values(
+    cell: tuple[str, str, str, str, int],
+    status: str,
+    now: str,
+    query: str | None,
+    text: str | None,
+    simulated: bool,
+) -> tuple[object, ...]:
+    """One imported response's IMPORT_COLUMNS values; cell: (model, scenario, query_id, condition, sample)."""
+    model, scenario, query_id, condition, sample = cell
+    provider = model.split("/")[0]
+    where = (model, scenario, _scenario_hash(scenario), query_id, condition, sample)
+    return ("import", provider, *where, status, now, query, text, simulated)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scenario_hash(scenario: str) -> str:
+    """An import's scenario version: there is no prompt to hash, and no collected version is named so."""
+    return "import:" + scenario
