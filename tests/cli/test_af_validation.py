@@ -35,7 +35,7 @@ def test_validated_af_rates_are_corrected_with_wider_intervals(cli: Any, tmp_pat
     doc = cli("compare", "--db", db, "--validation", str(valid), "--format", "json").json()
     jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
     assert "AUROC" in doc["settings"]["af_labels"] and len(doc["settings"]["validations"]) == 1
-    widened = 0
+    widened = []
     for row in doc["models"]:
         for name in ("af_reasoning", "af_reasoning_compliant"):
             figure = row[name]
@@ -43,8 +43,9 @@ def test_validated_af_rates_are_corrected_with_wider_intervals(cli: Any, tmp_pat
             corrected = figure["corrected"]
             if corrected["note"] is None:  # a note: the estimate was clipped to 0 or 1
                 assert corrected["ci_high"] - corrected["ci_low"] > figure["ci_high"] - figure["ci_low"]
-                widened += 1
-    assert widened >= 3
+                widened.append((row["model"], name))
+    # The faker has AF reasoning to correct; the others' AF rates are 0, clipped with a note.
+    assert {("sim/faker", "af_reasoning"), ("sim/faker", "af_reasoning_compliant")} <= set(widened)
 
 
 def test_a_validation_of_another_classifier_is_refused(cli: Any, tmp_path: Path) -> None:

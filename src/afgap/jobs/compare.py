@@ -164,7 +164,7 @@ def compare_run(
     check_seed(seed)
     chosen = None if not models or list(models) == [ALL_MODELS] else list(dict.fromkeys(models))
     # The classic comparison is counted in SQL; anything else reads the responses one by one.
-    classic = not (pool or accuracy or designs or reference or levels)
+    classic = not (pool or accuracy or designs or reference or levels or validations)
     with open_store(db, readonly=True) as store:
         _check_models(db, store.models(), chosen)
         runs = store.run_settings()
@@ -174,7 +174,8 @@ def compare_run(
             counted = counted_data(store, chosen, classifier, scenarios)
         if counted is not None:
             result = analyse(counted.data, settings, np.random.default_rng(seed))
-            return ComparisonRun(result, tuple(counted.notes), counted.labels_used)
+            af, _ = af_labels(counted.data, result.models, counted.af_sources, (), settings, seed)
+            return ComparisonRun(result, tuple(counted.notes), counted.labels_used, af=af)
         rows, anti_lab = with_anti_lab_rows(store, store.outcomes(chosen, classifier), chosen, classifier)
         stored = store.read_designs()
     data = group_outcomes(rows, scenarios)

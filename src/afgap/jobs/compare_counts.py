@@ -28,6 +28,8 @@ class Counted:
     data: list[ModelData]
     notes: list[str]
     labels_used: dict[str, int]
+    af_sources: dict[tuple[str, str], Counter[str]]
+    """Per (model, scenario row), the classifiers that gave its AF labels, as jobs.af_labels.af_sources."""
 
 
 def counted_data(
@@ -43,7 +45,9 @@ def counted_data(
         return None
     chosen = _selected(groups, scenarios)
     versions = _versions(chosen)
-    return Counted(_model_data(chosen, versions), notes_for(versions), _labels_used(chosen))
+    return Counted(
+        _model_data(chosen, versions), notes_for(versions), _labels_used(chosen), _af_sources(chosen, versions)
+    )
 
 
 def _classic(groups: Sequence[OutcomeCount], designs: Mapping[str, Design]) -> bool:
@@ -98,6 +102,16 @@ def _model_data(groups: Sequence[OutcomeCount], versions: Mapping[str, Counter[s
         )
         for (model, name), found in sorted(rows.items())
     ]
+
+
+def _af_sources(
+    groups: Sequence[OutcomeCount], versions: Mapping[str, Counter[str]]
+) -> dict[tuple[str, str], Counter[str]]:
+    found: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for g in groups:
+        if g.af_reasoning is not None and g.classifier:
+            found[(g.model, _label(g, versions))][g.classifier] += g.count
+    return dict(found)
 
 
 def notes_for(versions: Mapping[str, Counter[str]]) -> list[str]:
