@@ -46,7 +46,10 @@ def counted_data(
     chosen = _selected(groups, scenarios)
     versions = _versions(chosen)
     return Counted(
-        _model_data(chosen, versions), notes_for(versions), _labels_used(chosen), _af_sources(chosen, versions)
+        _model_data(chosen, versions),
+        notes_for(versions),
+        _labels_used(chosen),
+        _af_sources(chosen, versions),
     )
 
 
