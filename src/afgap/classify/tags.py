@@ -42,6 +42,7 @@ language is a known false positive.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -136,8 +137,7 @@ def split_response(text: str, reasoning: str | None = None) -> tuple[str, str | 
 
 def classify_response(text: str | None, reasoning: str | None = None) -> Label:
     """Classify a response by its final output's tags, recording the rule that fired."""
-    outcome, rule = _classify(text, reasoning)
-    return Label(outcome=outcome, classifier=CLASSIFIER, rule=rule)
+    return _label(*_classify(text, reasoning))
 
 
 def classify_and_split(text: str | None, reasoning: str | None = None) -> tuple[Label, str]:
@@ -146,7 +146,14 @@ def classify_and_split(text: str | None, reasoning: str | None = None) -> tuple[
     parsed = _parse(text, reasoning) if text is not None else None
     outcome, rule = _classify(text, reasoning, parsed)
     scratchpad = (parsed.scratchpad or "") if parsed is not None else (reasoning or "")
-    return Label(outcome=outcome, classifier=CLASSIFIER, rule=rule), scratchpad
+    return _label(outcome, rule), scratchpad
+
+
+@functools.cache
+def _label(outcome: Outcome, rule: str) -> Label:
+    """The tag parser's label for (outcome, rule): a frozen record, built once per pair, as the collect
+    writer labels every reply and validating a new Label each time was a fifth of that cost."""
+    return Label(outcome=outcome, classifier=CLASSIFIER, rule=rule)
 
 
 def _classify(text: str | None, reasoning: str | None, parsed: _Parsed | None = None) -> tuple[Outcome, str]:

@@ -15,14 +15,18 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from typing import TYPE_CHECKING
 
 from afgap.records import Condition, Outcome
 from afgap.stats.types import Observation, SequentialGap
 
-FloatArray = NDArray[np.float64]
+# numpy is imported where it is used: every `afgap collect` imports this module for --until-decided,
+# and numpy's ~0.15 s of start-up would otherwise be paid by every collect that never uses it.
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
+
+    FloatArray = NDArray[np.float64]
 
 # A bet never stakes more than this share of what the worst outcome could cost: the paper's truncation.
 _MAX_BET = 0.5
@@ -79,6 +83,8 @@ def bounds(d: ArrayLike, alpha: float, horizon: int, grid: int = _GRID) -> tuple
     reaches 2 / alpha (Ville). A bound is the grid point next to the first candidate still standing,
     widened by one grid step so a mean between grid points is never ruled out by rounding.
     """
+    import numpy as np
+
     x = (np.clip(np.asarray(d, dtype=np.float64), -1.0, 1.0) + 1.0) / 2.0
     lead, steps = x.shape[:-1], x.shape[-1]
     m = (np.arange(grid, dtype=np.float64) + 0.5) / grid
@@ -103,6 +109,8 @@ def bounds(d: ArrayLike, alpha: float, horizon: int, grid: int = _GRID) -> tuple
 
 def _plug_in_bets(x: FloatArray, alpha: float, horizon: int) -> FloatArray:
     """Predictable bet sizes: the plug-in rate from the variance of the outcomes before each step."""
+    import numpy as np
+
     t = np.arange(1, x.shape[-1] + 1, dtype=np.float64)
     mean = (0.5 + np.cumsum(x, axis=-1)) / (t + 1.0)
     var = (0.25 + np.cumsum((x - mean) ** 2, axis=-1)) / (t + 1.0)
@@ -113,6 +121,8 @@ def _plug_in_bets(x: FloatArray, alpha: float, horizon: int) -> FloatArray:
 
 def _first_standing(standing: NDArray[np.bool_], m: FloatArray, grid: int, lower: bool) -> FloatArray:
     """The lowest (or highest) candidate not yet ruled out, one grid step outwards; the edge if none."""
+    import numpy as np
+
     step = 1.0 / grid
     if lower:
         index = np.argmax(standing, axis=-1)
@@ -134,6 +144,8 @@ def decide(ci_low: float, ci_high: float, estimate: float, min_gap: float) -> st
 
 def first_decision(d: ArrayLike, alpha: float, min_gap: float, horizon: int) -> tuple[int, str]:
     """How many queries one sequence needed and the verdict then; (len(d), last verdict) if never."""
+    import numpy as np
+
     values = np.asarray(d, dtype=np.float64)
     if values.size == 0:
         return 0, CONTINUE
@@ -152,6 +164,8 @@ def sequential_gap(d: Sequence[float], alpha: float, min_gap: float, horizon: in
     The verdict is the first one reached (a settled sequence stays settled, as collection stopped on it);
     the interval is the running intersection up to now.
     """
+    import numpy as np
+
     if not d:
         return SequentialGap(0, None, -1.0, 1.0, 1.0 - alpha, CONTINUE)
     low, high = bounds(d, alpha, max(horizon, len(d)))

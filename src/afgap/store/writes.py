@@ -37,6 +37,7 @@ from afgap.store.rows import (
 _INSERT_RUN = insert_statement("runs")
 _INSERT_PROMPT = insert_statement("prompts", verb="INSERT OR IGNORE")
 _INSERT_RESPONSE = insert_statement("responses")
+_PROMPT_ID = ResponseRow._fields.index("prompt_id")
 # ON CONFLICT covers only the cell's uniqueness: NOT NULL and CHECK violations still raise.
 _INSERT_LABEL = insert_statement("labels", verb="INSERT OR REPLACE")
 _INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
@@ -128,7 +129,9 @@ class Writes:
         self, row: ResponseRow, messages: str, labels: Sequence[Label], now: str
     ) -> list[LabelRow]:
         """Insert one collected response (its conversation stored once); its labels, to insert next."""
-        cur = self.conn.execute(_INSERT_RESPONSE, row._replace(prompt_id=self._prompt_id(messages)))
+        # A plain tuple spliced around prompt_id: NamedTuple._replace costs more than the rest of the row.
+        values = (*row[:_PROMPT_ID], self._prompt_id(messages), *row[_PROMPT_ID + 1 :])
+        cur = self.conn.execute(_INSERT_RESPONSE, values)
         response_id = int(cur.lastrowid or 0)
         return [label_row(response_id, label, now) for label in labels]
 
