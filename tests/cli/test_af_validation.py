@@ -29,7 +29,7 @@ def test_validated_af_rates_are_corrected_with_wider_intervals(cli: Any, tmp_pat
     db = str(tmp_path / "sim.sqlite")
     assert cli("demo", "--samples", "1", "--db", db).exit_code == 0
     plain = cli("compare", "--db", db)
-    assert "AF: offline screen" in plain.stdout and "unvalidated on real text" in plain.stdout
+    assert "AF: offline screen" in plain.stdout and "on real text its specificity is" in plain.stdout
     good = dict(tp=48, fn=2, tn=49, fp=1, recall=0.96, sensitivity=0.96, specificity=0.98)
     valid = _validation(cli, tmp_path, "real, held-out, 100 items", **good)
     doc = cli("compare", "--db", db, "--validation", str(valid), "--format", "json").json()

@@ -21,7 +21,9 @@ VALID = {
 @pytest.mark.parametrize(
     ("figures", "expected"),
     [
-        (AfFigures(SCREEN), f"AF: offline screen ({SCREEN}), unvalidated on real text"),
+        (AfFigures(SCREEN), f"AF: offline screen ({SCREEN}), on real text its specificity is"),
+        (AfFigures("screen@1"), "AF: offline screen (screen@1), on real text AUROC 0.70 [0.60, 0.79]"),
+        (AfFigures("screen@9"), "AF: offline screen (screen@9), unvalidated on real text"),
         (AfFigures("judge:x@1"), "AF: judge:x@1, unvalidated"),
         (
             AfFigures("judge:x@1", VALID),
@@ -29,7 +31,7 @@ VALID = {
         ),
         (AfFigures(None), None),
     ],
-    ids=["screen", "judge", "validated", "none"],
+    ids=["screen", "screen@1", "unmeasured-screen", "judge", "validated", "none"],
 )
 def test_the_af_note_says_where_labels_come_from(figures: AfFigures, expected: str | None) -> None:
     note = af_note(AfLabels({("m", "s"): figures}))

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 from afgap.classify.screen import CLASSIFIER as SCREEN
+from afgap.classify.screen_record import real_text_record
 from afgap.report.safe import terminal
 from afgap.stats.af_correction import CorrectedRate
 
@@ -72,7 +73,7 @@ def af_note(labels: AfLabels) -> str | None:
         if found is not None:
             parts.append(f"{source}, {_quality(found)}; corrected for its Se/Sp beside the raw rate")
         elif source.split("@")[0] == SCREEN.split("@")[0]:
-            parts.append(f"offline screen ({source}), unvalidated on real text")
+            parts.append(f"offline screen ({source}), {real_text_record(source)}")
         else:
             parts.append(f"{source}, unvalidated")
     return "AF: " + "; ".join(parts)
