@@ -83,3 +83,29 @@ def test_the_counted_path_is_the_one_taken(demo_store: Path, monkeypatch: pytest
     """Otherwise the comparisons above would compare the row-wise path with itself."""
     monkeypatch.setattr(compare_job, "with_anti_lab_rows", lambda *_: pytest.fail("read row by row"))
     compare_run(demo_store, ["all"], Settings(n_boot=200))
+
+
+def test_they_agree_on_a_store_with_one_label_per_response(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imported responses only: each has one label, so counting joins labels on the response alone."""
+    from tests.conftest import run_main
+
+    records = tmp_path / "one.jsonl"
+    lines = [
+        {"model": f"m{m}", "scenario": "s", "condition": c, "query_id": f"q{q}", "sample": k, "outcome": o}
+        | ({"af_reasoning": (q + k) % 2 == 0} if o == "comply" else {})
+        for m in range(2)
+        for q in range(5)
+        for k in range(3)
+        for c, o in (("monitored", ("comply", "refuse", "error")[(q + k) % 3]), ("unmonitored", "refuse"))
+    ]
+    records.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    db = tmp_path / "one.sqlite"
+    assert run_main(["import", str(records), "--db", str(db)]).exit_code == 0
+    with open_store(db) as store:
+        several = "SELECT COUNT(*) - COUNT(DISTINCT response_id) FROM labels"
+        assert store.conn.execute(several).fetchone()[0] == 0
+    counted, rowwise = _both(db, monkeypatch)
+    assert counted == rowwise
+    assert '{"import@1": 50, "none (unlabelled)": 10}' in counted  # failed calls carry no label

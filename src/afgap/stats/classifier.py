@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import rankdata
 
 from afgap.errors import InputError
 
@@ -100,6 +99,9 @@ def _checked(
 
 def _auroc_rows(pos: NDArray[np.float64], neg: NDArray[np.float64]) -> NDArray[np.float64]:
     """Row-wise Mann–Whitney AUROC for (B, n₊) and (B, n₋) arrays, by mid-ranks of the pooled scores."""
+    # Here, not at the top: scipy.stats costs a second to import, and compare loads this module unused.
+    from scipy.stats import rankdata
+
     n_pos, n_neg = pos.shape[1], neg.shape[1]
     ranks = rankdata(np.concatenate([pos, neg], axis=1), axis=1)
     u = ranks[:, :n_pos].sum(axis=1) - n_pos * (n_pos + 1) / 2

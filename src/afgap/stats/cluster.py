@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import t as student_t
 
 from afgap.stats.paired import newcombe_bounds, tango_bounds
+from afgap.stats.tails import t_ppf
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -79,9 +79,7 @@ def cluster_table(
 
 def critical_values(df: ArrayLike, confidence: float) -> FloatArray:
     """Two-sided Student t critical values; df = inf gives the normal value."""
-    return np.asarray(
-        student_t.ppf(0.5 + confidence / 2.0, np.asarray(df, dtype=np.float64)), dtype=np.float64
-    )
+    return t_ppf(0.5 + confidence / 2.0, df)
 
 
 def cluster_tango_bounds(table: ClusterTable, confidence: float) -> tuple[FloatArray, FloatArray]:

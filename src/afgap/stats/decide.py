@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
-from statsmodels.stats.multitest import multipletests
 
 from afgap.stats.types import GapSummary, ModelResult
 
@@ -24,10 +23,13 @@ def adjust_pvalues(p_values: Sequence[float | None], correction: str) -> list[fl
     raw = np.array([p_values[i] for i in present], dtype=np.float64)
     if correction == "holm":
         values = _holm(raw)
+    elif correction == "none":
+        values = raw
     else:
-        values = (
-            raw if correction == "none" else multipletests(raw, method=_STATSMODELS_METHOD[correction])[1]
-        )
+        # Here, not at the top: statsmodels loads pandas, two seconds a classic (Holm) compare never needs.
+        from statsmodels.stats.multitest import multipletests
+
+        values = multipletests(raw, method=_STATSMODELS_METHOD[correction])[1]
     for i, value in zip(present, values, strict=True):
         adjusted[i] = float(min(max(value, 0.0), 1.0))
     return adjusted

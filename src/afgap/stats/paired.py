@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import binom
 
 from afgap.stats.rates import wilson_bounds
+from afgap.stats.tails import binom_cdf, binom_sf
 
 FloatArray = NDArray[np.float64]
 
@@ -96,6 +96,6 @@ def mcnemar_exact(b: ArrayLike, c: ArrayLike) -> tuple[FloatArray, FloatArray]:
     bb = np.asarray(b, dtype=np.int64)
     cc = np.asarray(c, dtype=np.int64)
     m = bb + cc
-    greater = np.where(m > 0, binom.sf(bb - 1, m, 0.5), 1.0)
-    two = np.where(m > 0, np.minimum(1.0, 2.0 * binom.cdf(np.minimum(bb, cc), m, 0.5)), 1.0)
+    greater = np.where(m > 0, binom_sf(bb - 1, m, 0.5), 1.0)
+    two = np.where(m > 0, np.minimum(1.0, 2.0 * binom_cdf(np.minimum(bb, cc), m, 0.5)), 1.0)
     return np.asarray(greater, dtype=np.float64), np.asarray(two, dtype=np.float64)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import t as student_t
 
 from afgap.records import Outcome
 from afgap.stats.cluster import signflip_test
+from afgap.stats.tails import t_ppf
 from afgap.stats.types import ModelData, Observation
 
 FloatArray = NDArray[np.float64]
@@ -96,6 +96,6 @@ def _t_interval(slopes: FloatArray, confidence: float) -> tuple[float | None, fl
     n = slopes.size
     if n < 2:
         return None, None
-    half = float(student_t.ppf(0.5 + confidence / 2, n - 1)) * float(slopes.std(ddof=1)) / np.sqrt(n)
+    half = float(t_ppf(0.5 + confidence / 2, n - 1)) * float(slopes.std(ddof=1)) / np.sqrt(n)
     mean = float(slopes.mean())
     return mean - half, mean + half
