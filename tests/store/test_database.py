@@ -58,7 +58,7 @@ def test_schema_is_pinned(db: Path) -> None:
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
         design_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(designs)")]
         anti_lab_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(anti_lab_labels)")]
-    assert version == SCHEMA_VERSION == 10
+    assert version == SCHEMA_VERSION == 11
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
