@@ -78,9 +78,8 @@ class Counts:
 def _models(models: Sequence[str] | None) -> tuple[str, list[Any]]:
     if not models:
         return "", []
-    return f" WHERE r.model_ref IN (SELECT id FROM names WHERE text IN ({','.join('?' * len(models))}))", list(
-        models
-    )
+    marks = ",".join("?" * len(models))
+    return f" WHERE r.model_ref IN (SELECT id FROM names WHERE text IN ({marks}))", list(models)
 
 
 def _count(row: tuple[Any, ...]) -> OutcomeCount:

@@ -150,7 +150,9 @@ def _open_writable(path: Path, patience: Patience) -> Store:
 def _check_is_ours(conn: sqlite3.Connection, path: Path) -> int:
     """The file's schema version, once it is known to be an afgap store (or an empty file)."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    tables = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+    }
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path} was written by a newer afgap (schema {version} > {SCHEMA_VERSION})")
     if version == 0 and tables:

@@ -92,14 +92,9 @@ class Imports:
 
     def _with_ids(self, chunk: Sequence[Staged], base: int) -> list[tuple[object, ...]]:
         """Each row's INSERT parameters: its id, then its values with every name as its id in `names`."""
-        ids = self.name_ids
-        ids.add(self.conn, {name for _, row, _ in chunk for name in row[_NAMES_AT]})
-        known = ids.get
-        conn = self.conn
-        return [
-            (base + line, row[0], *[known(conn, name) for name in row[_NAMES_AT]], *row[7:])
-            for line, row, _ in chunk
-        ]
+        ids = self.name_ids.known(self.conn, {name for _, row, _ in chunk for name in row[_NAMES_AT]})
+        at = ids.__getitem__
+        return [(base + line, row[0], *map(at, row[_NAMES_AT]), *row[7:]) for line, row, _ in chunk]
 
     def _skipped(
         self,

@@ -46,5 +46,10 @@ class NameIds:
             conn.execute("INSERT INTO names (text) VALUES (?) ON CONFLICT (text) DO NOTHING", (name,))
             self._ids[name] = conn.execute("SELECT id FROM names WHERE text = ?", (name,)).fetchone()[0]
 
+    def known(self, conn: sqlite3.Connection, names: Iterable[Any]) -> dict[str, int]:
+        """Name → id for at least these names (added where new): a plain dictionary, for bulk lookups."""
+        self.add(conn, names)
+        return self._ids
+
     def clear(self) -> None:
         self._ids.clear()
