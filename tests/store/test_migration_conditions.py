@@ -85,8 +85,8 @@ def test_after_the_upgrade_any_condition_name_is_stored_and_the_rest_still_holds
         name = conn.execute("INSERT INTO names (text) VALUES ('throughput')").lastrowid
         insert = (
             "INSERT INTO response_rows (source, request_hash, model_ref, provider_ref, scenario_ref,"
-            " scenario_hash_ref, query_ref, condition_ref, sample, status, created_at)"
-            f" VALUES ('collect', ?, {name}, {name}, {name}, {name}, {name}, ?, 0, ?, 't')"
+            " scenario_hash_ref, query_ref, condition_ref, sample, status, created_ref)"
+            f" VALUES ('collect', ?, {name}, {name}, {name}, {name}, {name}, ?, 0, ?, {name})"
         )
         conn.execute(insert, ("new", name, "ok"))
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):

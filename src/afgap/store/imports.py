@@ -27,9 +27,11 @@ IMPORT_COLUMNS += ("simulated",)
 LabelValues = tuple[str, int, str, "bool | None", str, "float | None"]
 Staged = tuple[int, tuple[object, ...], Sequence[LabelValues]]
 
-# The names of a row (provider and the cell's names) sit at these places; `response_rows` holds their ids.
+# The names of a row (provider and the cell's names, then its time) sit at these places; `response_rows`
+# holds their ids.
 _NAMES_AT = slice(1, 7)
-assert IMPORT_COLUMNS[_NAMES_AT] == ("provider", *_CELL[:5])
+_CREATED = IMPORT_COLUMNS.index("created_at")
+assert IMPORT_COLUMNS[_NAMES_AT] == ("provider", *_CELL[:5]) and _CREATED == 9
 _STORED = stored_columns(IMPORT_COLUMNS)
 # ?1 is the id; the row's values follow from ?2, and the cell is looked up by those same parameters. An
 # import stores no request hash: the `responses` view shows `import:<id>` in its place.
@@ -46,7 +48,6 @@ _INSERT_LABEL = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CELL_AT = [IMPORT_COLUMNS.index(name) for name in _CELL]
-_CREATED = IMPORT_COLUMNS.index("created_at")
 # A bulk load dirties many pages; a larger page cache keeps SQLite from spilling them mid-transaction.
 _CACHE_KIB = 65536
 
@@ -92,9 +93,13 @@ class Imports:
 
     def _with_ids(self, chunk: Sequence[Staged], base: int) -> list[tuple[object, ...]]:
         """Each row's INSERT parameters: its id, then its values with every name as its id in `names`."""
-        ids = self.name_ids.known(self.conn, {name for _, row, _ in chunk for name in row[_NAMES_AT]})
+        named = {name for _, row, _ in chunk for name in (*row[_NAMES_AT], row[_CREATED])}
+        ids = self.name_ids.known(self.conn, named)
         at = ids.__getitem__
-        return [(base + line, row[0], *map(at, row[_NAMES_AT]), *row[7:]) for line, row, _ in chunk]
+        return [
+            (base + line, row[0], *map(at, row[_NAMES_AT]), row[7], row[8], ids[row[9]], *row[10:])
+            for line, row, _ in chunk
+        ]
 
     def _skipped(
         self,

@@ -1,4 +1,4 @@
-"""The names a response repeats (model, provider, scenario and its hash, query id, condition), stored once.
+"""The strings a response repeats (model, provider, scenario and its hash, query id, condition, time), once.
 
 `response_rows` refers to each by its id in `names`; the `responses` view spells them out again, so readers
 see the columns a `ResponseRow` has. Writers turn a row's names into ids here, and a cache keeps that to a
@@ -19,6 +19,7 @@ NAMED = {
     "scenario_hash": "scenario_hash_ref",
     "query_id": "query_ref",
     "condition": "condition_ref",
+    "created_at": "created_ref",
 }
 
 
