@@ -131,6 +131,9 @@ def test_import_is_all_or_nothing(db: Path) -> None:
         assert store.models() == []
         assert store.import_records([(good, [])]) == (1, 0)
         assert store.import_records([(good, [])]) == (0, 1)
+        # the names the rolled-back import stored are gone, and so are their cached ids
+        assert store.models() == ["m"]
+        assert store.conn.execute("SELECT COUNT(*) FROM names WHERE text = 's'").fetchone() == (1,)
 
 
 def _messages_of(store_path: Path) -> list[tuple[str, str | None]]:

@@ -78,6 +78,7 @@ class Imports:
         self, chunks: Iterable[Sequence[Staged]], duplicate: Callable[[int, int], Exception]
     ) -> tuple[int, int]:
         base = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM response_rows").fetchone()[0]
+        named = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM names").fetchone()[0]
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_present (cell PRIMARY KEY, line)")
         self.conn.execute("DELETE FROM temp.import_present")
         seen = inserted = 0
@@ -89,6 +90,9 @@ class Imports:
             self.conn.executemany(_INSERT_LABEL, labels)
             seen += len(chunk)
             inserted += len(kept)
+        if not inserted:  # every cell was already stored: the import's own time is the one name added
+            self.conn.execute("DELETE FROM names WHERE id > ?", (named,))
+            self.name_ids.clear()
         return inserted, seen - inserted
 
     def _with_ids(self, chunk: Sequence[Staged], base: int) -> list[tuple[object, ...]]:
