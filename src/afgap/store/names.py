@@ -32,7 +32,7 @@ class NameIds:
     """Name → id in `names`, inserting a name the first time; cleared when a transaction rolls back."""
 
     def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
+        self._ids: dict[Any, int] = {}  # keys are strings; rows hand them over as plain objects
 
     def get(self, conn: sqlite3.Connection, name: Any) -> int:
         found = self._ids.get(name)
@@ -47,7 +47,7 @@ class NameIds:
             conn.execute("INSERT INTO names (text) VALUES (?) ON CONFLICT (text) DO NOTHING", (name,))
             self._ids[name] = conn.execute("SELECT id FROM names WHERE text = ?", (name,)).fetchone()[0]
 
-    def known(self, conn: sqlite3.Connection, names: Iterable[Any]) -> dict[str, int]:
+    def known(self, conn: sqlite3.Connection, names: Iterable[Any]) -> dict[Any, int]:
         """Name → id for at least these names (added where new): a plain dictionary, for bulk lookups."""
         self.add(conn, names)
         return self._ids
