@@ -26,10 +26,11 @@ def assert_clean_exit(result: Any, allowed: tuple[int, ...]) -> None:
 
 
 def store_state(db: Path) -> tuple[str, dict[str, int]]:
-    """PRAGMA integrity_check and the row count of every table: what 'the store is unchanged' compares."""
+    """PRAGMA integrity_check and the row count of every table and view: 'the store is unchanged'."""
     with sqlite3.connect(db) as conn:
         check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        listed = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+        tables = [r[0] for r in conn.execute(listed)]
         counts = {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
     conn.close()
     return check, counts

@@ -83,8 +83,9 @@ def test_a_full_database_says_full_not_cannot_rollback(tmp_path: Path) -> None:
         first = store.start_run("first", {})
         pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
         store.conn.execute(f"PRAGMA max_page_count = {pages + 1}")  # SQLITE_FULL, as on a full disk
+        free = store.conn.execute("PRAGMA freelist_count").fetchone()[0]  # pages the migrations freed
         with pytest.raises(StoreError) as failure:
-            store.start_run("x" * 20_000, {})
+            store.start_run("x" * 4096 * (free + 5), {})
         assert "is full" in str(failure.value) and "cannot rollback" not in str(failure.value)
         assert str(path) in str(failure.value)
         assert not store.conn.in_transaction

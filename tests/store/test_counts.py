@@ -39,8 +39,9 @@ def test_no_counts_when_a_cell_is_stored_twice(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.sqlite") as store:
         store.import_records([(_record(0), [_label(Outcome.COMPLY)])])
         store.conn.execute(
-            "INSERT INTO responses (source, request_hash, model, provider, scenario, scenario_hash, query_id,"
-            " condition, sample, status, created_at) SELECT source, 'again', model, provider, scenario,"
-            " scenario_hash, query_id, condition, sample, status, created_at FROM responses"
+            "INSERT INTO response_rows (source, request_hash, model_ref, provider_ref, scenario_ref,"
+            " scenario_hash_ref, query_ref, condition_ref, sample, status, created_ref)"
+            " SELECT source, 'again', model_ref, provider_ref, scenario_ref, scenario_hash_ref, query_ref,"
+            " condition_ref, sample, status, created_ref FROM response_rows"
         )
         assert store.outcome_counts() is None

@@ -58,7 +58,7 @@ def test_schema_is_pinned(db: Path) -> None:
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
         design_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(designs)")]
         anti_lab_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(anti_lab_labels)")]
-    assert version == SCHEMA_VERSION == 10
+    assert version == SCHEMA_VERSION == 11
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
@@ -131,6 +131,9 @@ def test_import_is_all_or_nothing(db: Path) -> None:
         assert store.models() == []
         assert store.import_records([(good, [])]) == (1, 0)
         assert store.import_records([(good, [])]) == (0, 1)
+        # the names the rolled-back import stored are gone, and so are their cached ids
+        assert store.models() == ["m"]
+        assert store.conn.execute("SELECT COUNT(*) FROM names WHERE text = 's'").fetchone() == (1,)
 
 
 def _messages_of(store_path: Path) -> list[tuple[str, str | None]]:

@@ -66,14 +66,15 @@ def test_the_upgrade_keeps_every_row_id_and_column(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # back on after the rebuild
-        indexes = {row[1] for row in conn.execute("PRAGMA index_list(responses)")}
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(response_rows)")}
         assert store.read_designs() == {}
     after, width = _dump(path), len(columns)
     # Later migrations only append columns to responses; the rebuilt table keeps every one before them.
     after["responses"] = [row[:width] for row in after["responses"]]
     assert after == before
-    assert _columns(path)[:width] == columns  # names, types, NOT NULL, defaults and primary key, in order
-    assert "responses_cell" in indexes and any(name.startswith("sqlite_autoindex") for name in indexes)
+    # Schema 11 made responses a view over compact rows, with the same column names in the same order.
+    assert [c[1] for c in _columns(path)[:width]] == [c[1] for c in columns]
+    assert {"response_rows_cell", "response_rows_hash"} <= indexes
 
 
 def test_after_the_upgrade_any_condition_name_is_stored_and_the_rest_still_holds(tmp_path: Path) -> None:
@@ -81,20 +82,21 @@ def test_after_the_upgrade_any_condition_name_is_stored_and_the_rest_still_holds
     _schema4_store(path)
     with open_store(path) as store:
         conn = store.conn
+        name = conn.execute("INSERT INTO names (text) VALUES ('throughput')").lastrowid
         insert = (
-            "INSERT INTO responses (source, request_hash, model, provider, scenario, scenario_hash,"
-            " query_id, condition, sample, status, created_at)"
-            " VALUES ('collect', ?, 'm', 'p', 's', 'h', 'q', ?, 0, ?, 't')"
+            "INSERT INTO response_rows (source, request_hash, model_ref, provider_ref, scenario_ref,"
+            " scenario_hash_ref, query_ref, condition_ref, sample, status, created_ref)"
+            f" VALUES ('collect', ?, {name}, {name}, {name}, {name}, {name}, ?, 0, ?, {name})"
         )
-        conn.execute(insert, ("new", "throughput", "ok"))
+        conn.execute(insert, ("new", name, "ok"))
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-            conn.execute(insert, ("bad-status", "free", "maybe"))
+            conn.execute(insert, ("bad-status", name, "maybe"))
         with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-            conn.execute(insert, ("new", "free", "ok"))
+            conn.execute(insert, ("new", name, "ok"))
         with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
             conn.execute("INSERT INTO labels VALUES (999, 'tags@1', 0, 'refuse', 0, '', NULL, 't', NULL)")
         # a label still goes with its response
-        conn.execute("DELETE FROM responses WHERE id = 10")
+        conn.execute("DELETE FROM response_rows WHERE id = 10")
         assert conn.execute("SELECT COUNT(*) FROM labels WHERE response_id = 10").fetchone()[0] == 0
 
 

@@ -34,6 +34,9 @@ class OutcomeCount:
     first_id: int  # the smallest response id in the group: row order, for ties between classifiers
 
 
+_CELL_IDS = "r.model_ref, r.scenario_ref, r.scenario_hash_ref, r.query_ref, r.condition_ref"
+
+
 class Counts:
     """The aggregated reads; mixed into Store, which owns the connection."""
 
@@ -44,21 +47,24 @@ class Counts:
     ) -> list[OutcomeCount] | None:
         """Responses counted per cell, outcome and label; None when counting groups would differ."""
         where, params = _models(models)
-        duplicate = f"""SELECT 1 FROM responses r{where}
-            GROUP BY model, scenario, scenario_hash, query_id, condition, sample
+        duplicate = f"""SELECT 1 FROM response_rows r{where}
+            GROUP BY {_CELL_IDS}, sample
             HAVING COUNT(*) > 1 LIMIT 1"""
         if self.conn.execute(duplicate, params).fetchone() is not None:
             return None
         label_filter, label_params = self._best_label(classifier)
         # NOT INDEXED: a scan in id order, then one sort for the groups, beats visiting a million rows
         # in the cell index's order (6 s against 8 s at 1,000,000 responses).
-        sql = f"""SELECT r.model, r.scenario, r.scenario_hash, r.query_id, r.condition, r.status, l.outcome,
+        # Grouped by the names' ids (the table behind the `responses` view), spelled out afterwards.
+        sql = f"""SELECT {_CELL_IDS}, r.status, l.outcome,
                     l.af_reasoning, l.classifier, MAX(r.simulated), COUNT(*), MIN(r.id)
-                  FROM responses r NOT INDEXED
+                  FROM response_rows r NOT INDEXED
                   LEFT JOIN labels l ON l.response_id = r.id AND {label_filter}{where}
                   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"""
-        counted = [_count(row) for row in self.conn.execute(sql, [*label_params, *params])]
-        total = self.conn.execute(f"SELECT COUNT(*) FROM responses r{where}", params).fetchone()[0]
+        grouped = self.conn.execute(sql, [*label_params, *params]).fetchall()
+        names = dict(self.conn.execute("SELECT id, text FROM names").fetchall())
+        counted = [_count((*[names[i] for i in row[:5]], *row[5:])) for row in grouped]
+        total = self.conn.execute(f"SELECT COUNT(*) FROM response_rows r{where}", params).fetchone()[0]
         return counted if sum(c.count for c in counted) == total else None
 
     def _best_label(self, classifier: str | None) -> tuple[str, list[Any]]:
@@ -81,7 +87,8 @@ class Counts:
 def _models(models: Sequence[str] | None) -> tuple[str, list[Any]]:
     if not models:
         return "", []
-    return f" WHERE r.model IN ({','.join('?' * len(models))})", list(models)
+    marks = ",".join("?" * len(models))
+    return f" WHERE r.model_ref IN (SELECT id FROM names WHERE text IN ({marks}))", list(models)
 
 
 def _count(row: tuple[Any, ...]) -> OutcomeCount:

@@ -17,6 +17,7 @@ from afgap.store.busy import BUSY_TIMEOUT_MS, Patience, store_failure
 from afgap.store.counts import Counts
 from afgap.store.imports import Imports
 from afgap.store.migrations import SCHEMA_VERSION, migrate
+from afgap.store.names import NameIds
 from afgap.store.reads import LabelPair, Reads, StoredExample, StoredOutcome, ToJudge, Unlabelled
 from afgap.store.writes import Writes
 
@@ -149,7 +150,9 @@ def _open_writable(path: Path, patience: Patience) -> Store:
 def _check_is_ours(conn: sqlite3.Connection, path: Path) -> int:
     """The file's schema version, once it is known to be an afgap store (or an empty file)."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+    }
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path} was written by a newer afgap (schema {version} > {SCHEMA_VERSION})")
     if version == 0 and tables:
@@ -167,6 +170,7 @@ class Store(Reads, Counts, Writes, Imports):
         self.path = path
         self.patience = patience or Patience()
         self._prompt_ids: dict[str, int] = {}  # messages JSON -> prompts.id, for this connection's writes
+        self.name_ids = NameIds()  # model, scenario, ... -> names.id, for this connection's writes
 
     def close(self) -> None:
         """Close the connection (WAL content is checkpointed by SQLite)."""

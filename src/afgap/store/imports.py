@@ -16,6 +16,8 @@ import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 
+from afgap.store.names import NAMED, NameIds, stored_columns
+
 # The columns an import sets besides id and request hash (the rest keep the schema's defaults).
 _CELL = ("model", "scenario", "scenario_hash", "query_id", "condition", "sample")
 IMPORT_COLUMNS: tuple[str, ...] = ("source", "provider", *_CELL, "status", "created_at", "query_text", "text")
@@ -25,21 +27,27 @@ IMPORT_COLUMNS += ("simulated",)
 LabelValues = tuple[str, int, str, "bool | None", str, "float | None"]
 Staged = tuple[int, tuple[object, ...], Sequence[LabelValues]]
 
-# ?1 is the id; the row's values follow from ?2, and the cell is looked up by those same parameters.
+# The names of a row (provider and the cell's names, then its time) sit at these places; `response_rows`
+# holds their ids.
+_NAMES_AT = slice(1, 7)
+_CREATED = IMPORT_COLUMNS.index("created_at")
+assert IMPORT_COLUMNS[_NAMES_AT] == ("provider", *_CELL[:5]) and _CREATED == 9
+_STORED = stored_columns(IMPORT_COLUMNS)
+# ?1 is the id; the row's values follow from ?2, and the cell is looked up by those same parameters. An
+# import stores no request hash: the `responses` view shows `import:<id>` in its place.
 _CELL_PARAMS = {name: f"?{IMPORT_COLUMNS.index(name) + 2}" for name in _CELL}
-_SAME_CELL = " AND ".join(f"{name} = {param}" for name, param in _CELL_PARAMS.items())
+_SAME_CELL = " AND ".join(f"{NAMED.get(name, name)} = {param}" for name, param in _CELL_PARAMS.items())
 _INSERT = (
-    f"INSERT INTO responses (id, request_hash, {', '.join(IMPORT_COLUMNS)}) "
-    f"SELECT ?1, 'import:' || ?1, {', '.join(f'?{i + 2}' for i in range(len(IMPORT_COLUMNS)))} "
-    f"WHERE NOT EXISTS (SELECT 1 FROM responses WHERE {_SAME_CELL})"
+    f"INSERT INTO response_rows (id, {', '.join(_STORED)}) "
+    f"SELECT ?1, {', '.join(f'?{i + 2}' for i in range(len(IMPORT_COLUMNS)))} "
+    f"WHERE NOT EXISTS (SELECT 1 FROM response_rows WHERE {_SAME_CELL})"
 )
-_HOLDER = f"SELECT id FROM responses WHERE {' AND '.join(f'{name} = ?' for name in _CELL)}"
+_HOLDER = f"SELECT id FROM response_rows WHERE {' AND '.join(f'{NAMED.get(n, n)} = ?' for n in _CELL)}"
 _INSERT_LABEL = (
     "INSERT INTO labels (response_id, classifier, strength, outcome, af_reasoning, rule, score, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CELL_AT = [IMPORT_COLUMNS.index(name) for name in _CELL]
-_CREATED = IMPORT_COLUMNS.index("created_at")
 # A bulk load dirties many pages; a larger page cache keeps SQLite from spilling them mid-transaction.
 _CACHE_KIB = 65536
 
@@ -48,6 +56,7 @@ class Imports:
     """The streamed import; mixed into Store, which owns the connection and its transactions."""
 
     conn: sqlite3.Connection
+    name_ids: NameIds
 
     def import_chunks(
         self, chunks: Iterable[Sequence[Staged]], duplicate: Callable[[int, int], Exception]
@@ -68,28 +77,47 @@ class Imports:
     def _import(
         self, chunks: Iterable[Sequence[Staged]], duplicate: Callable[[int, int], Exception]
     ) -> tuple[int, int]:
-        base = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM responses").fetchone()[0]
+        base = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM response_rows").fetchone()[0]
+        named = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM names").fetchone()[0]
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_present (cell PRIMARY KEY, line)")
         self.conn.execute("DELETE FROM temp.import_present")
         seen = inserted = 0
         for chunk in chunks:
-            stored = self.conn.executemany(_INSERT, [(base + line, *row) for line, row, _ in chunk]).rowcount
-            kept = chunk if stored == len(chunk) else self._skipped(chunk, base, duplicate)
+            values = self._with_ids(chunk, base)
+            stored = self.conn.executemany(_INSERT, values).rowcount
+            kept = chunk if stored == len(chunk) else self._skipped(chunk, values, base, duplicate)
             labels = [(base + line, *label, row[_CREATED]) for line, row, found in kept for label in found]
             self.conn.executemany(_INSERT_LABEL, labels)
             seen += len(chunk)
             inserted += len(kept)
+        if not inserted:  # every cell was already stored: the import's own time is the one name added
+            self.conn.execute("DELETE FROM names WHERE id > ?", (named,))
+            self.name_ids.clear()
         return inserted, seen - inserted
 
+    def _with_ids(self, chunk: Sequence[Staged], base: int) -> list[tuple[object, ...]]:
+        """Each row's INSERT parameters: its id, then its values with every name as its id in `names`."""
+        named = {name for _, row, _ in chunk for name in (*row[_NAMES_AT], row[_CREATED])}
+        ids = self.name_ids.known(self.conn, named)
+        at = ids.__getitem__
+        return [
+            (base + line, row[0], *map(at, row[_NAMES_AT]), row[7], row[8], ids[row[9]], *row[10:])
+            for line, row, _ in chunk
+        ]
+
     def _skipped(
-        self, chunk: Sequence[Staged], base: int, duplicate: Callable[[int, int], Exception]
+        self,
+        chunk: Sequence[Staged],
+        values: Sequence[tuple[object, ...]],
+        base: int,
+        duplicate: Callable[[int, int], Exception],
     ) -> list[Staged]:
         """The chunk's stored rows; `duplicate` is raised at the first line repeating an earlier one."""
         kept = []
-        for item in chunk:
+        for item, stored in zip(chunk, values, strict=True):
             line, row, _ = item
             cell = [row[i] for i in _CELL_AT]
-            holder = self.conn.execute(_HOLDER, cell).fetchone()
+            holder = self.conn.execute(_HOLDER, [stored[i + 1] for i in _CELL_AT]).fetchone()
             if holder[0] == base + line:
                 kept.append(item)
             elif holder[0] > base:

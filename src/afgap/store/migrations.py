@@ -228,6 +228,102 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE responses SET request_hash = 'import:' || id WHERE source = 'import';
     """,
+    # 11: a compact row per response. The strings a response repeats (model, provider, scenario and its
+    # hash, query id, condition, and its time, shared by a whole import or a committed batch) are stored
+    # once in `names` and referred to by id in `response_rows` (no foreign key: names are never deleted,
+    # and checking seven keys per row would slow a bulk import); an imported response keeps no request hash
+    # (its stand-in `import:<id>` is derived), so the hash's unique index holds collected calls only.
+    # `responses` becomes a view with the old columns, so every reader is unchanged; writers write
+    # `response_rows`. `labels` keeps one B-tree (WITHOUT ROWID): its key (response_id, classifier) serves
+    # the lookups the dropped (response_id, strength) index did. Renaming first moves the other tables'
+    # foreign keys onto `response_rows`.
+    """
+    CREATE TABLE names (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL UNIQUE
+    );
+    INSERT OR IGNORE INTO names (text)
+        SELECT model FROM responses UNION SELECT provider FROM responses UNION SELECT scenario FROM responses
+        UNION SELECT scenario_hash FROM responses UNION SELECT query_id FROM responses
+        UNION SELECT condition FROM responses UNION SELECT created_at FROM responses;
+    ALTER TABLE responses RENAME TO response_rows;
+    CREATE TABLE response_rows_new (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        source TEXT NOT NULL,
+        request_hash TEXT,
+        model_ref INTEGER NOT NULL,
+        provider_ref INTEGER NOT NULL,
+        scenario_ref INTEGER NOT NULL,
+        scenario_hash_ref INTEGER NOT NULL,
+        query_ref INTEGER NOT NULL,
+        condition_ref INTEGER NOT NULL,
+        sample INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'unavailable')),
+        created_ref INTEGER NOT NULL,
+        simulated INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        turns INTEGER NOT NULL DEFAULT 1,
+        api_refusal INTEGER NOT NULL DEFAULT 0,
+        query_text TEXT,
+        text TEXT,
+        reasoning TEXT,
+        prompt_id INTEGER REFERENCES prompts(id),
+        sampling TEXT,
+        provider_model TEXT,
+        finish_reason TEXT,
+        tokens_in INTEGER,
+        tokens_out INTEGER,
+        cost_usd REAL,
+        latency_s REAL,
+        error_class TEXT,
+        error_message TEXT,
+        cache_write_tokens INTEGER,
+        cache_read_tokens INTEGER
+    );
+    INSERT INTO response_rows_new SELECT r.id, r.run_id, r.source,
+        CASE WHEN r.source = 'import' THEN NULL ELSE r.request_hash END,
+        m.id, p.id, s.id, h.id, q.id, c.id, r.sample, r.status, t.id, r.simulated, r.attempts,
+        r.turns, r.api_refusal, r.query_text, r.text, r.reasoning, r.prompt_id, r.sampling, r.provider_model,
+        r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd, r.latency_s, r.error_class, r.error_message,
+        r.cache_write_tokens, r.cache_read_tokens
+      FROM response_rows r JOIN names m ON m.text = r.model JOIN names p ON p.text = r.provider
+        JOIN names s ON s.text = r.scenario JOIN names h ON h.text = r.scenario_hash
+        JOIN names q ON q.text = r.query_id JOIN names c ON c.text = r.condition
+        JOIN names t ON t.text = r.created_at;
+    DROP TABLE response_rows;
+    ALTER TABLE response_rows_new RENAME TO response_rows;
+    CREATE UNIQUE INDEX response_rows_hash ON response_rows(request_hash) WHERE request_hash IS NOT NULL;
+    CREATE INDEX response_rows_cell
+        ON response_rows(model_ref, scenario_ref, scenario_hash_ref, query_ref, condition_ref, sample);
+    CREATE VIEW responses AS SELECT r.id, r.run_id, r.source,
+        COALESCE(r.request_hash, 'import:' || r.id) AS request_hash, m.text AS model, p.text AS provider,
+        s.text AS scenario, h.text AS scenario_hash, q.text AS query_id, r.query_text,
+        c.text AS condition, r.sample, NULL AS messages, r.sampling, r.status, r.text, r.reasoning,
+        r.provider_model, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd, r.latency_s, r.attempts,
+        r.turns, r.api_refusal, r.simulated, r.error_class, r.error_message, t.text AS created_at,
+        r.prompt_id, r.cache_write_tokens, r.cache_read_tokens
+      FROM response_rows r JOIN names m ON m.id = r.model_ref JOIN names p ON p.id = r.provider_ref
+        JOIN names s ON s.id = r.scenario_ref JOIN names h ON h.id = r.scenario_hash_ref
+        JOIN names q ON q.id = r.query_ref JOIN names c ON c.id = r.condition_ref
+        JOIN names t ON t.id = r.created_ref;
+    CREATE TABLE labels_new (
+        response_id INTEGER NOT NULL REFERENCES response_rows(id) ON DELETE CASCADE,
+        classifier TEXT NOT NULL,
+        strength INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        af_reasoning INTEGER,
+        rule TEXT NOT NULL DEFAULT '',
+        score REAL,
+        created_at TEXT NOT NULL,
+        detail TEXT,
+        PRIMARY KEY (response_id, classifier)
+    ) WITHOUT ROWID;
+    INSERT INTO labels_new SELECT response_id, classifier, strength, outcome, af_reasoning, rule, score,
+        created_at, detail FROM labels;
+    DROP TABLE labels;
+    ALTER TABLE labels_new RENAME TO labels;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -104,7 +104,9 @@ class Reads:
 
     def completed_hashes(self) -> set[str]:
         """Request hashes that need no resend: answered, or the model is unavailable."""
-        rows = self.conn.execute("SELECT request_hash FROM responses WHERE status IN ('ok', 'unavailable')")
+        # Imported responses have no request to resend: only collected calls keep a hash in the table.
+        answered = "status IN ('ok', 'unavailable') AND request_hash IS NOT NULL"
+        rows = self.conn.execute(f"SELECT request_hash FROM response_rows WHERE {answered}")
         return {row[0] for row in rows}
 
     def stored_count(self, hashes: Sequence[str]) -> int:
@@ -112,7 +114,7 @@ class Reads:
         found = 0
         for start in range(0, len(hashes), _CHUNK):
             part = list(hashes[start : start + _CHUNK])
-            sql = f"SELECT COUNT(*) FROM responses WHERE request_hash IN ({','.join('?' * len(part))})"
+            sql = f"SELECT COUNT(*) FROM response_rows WHERE request_hash IN ({','.join('?' * len(part))})"
             found += int(self.conn.execute(sql, part).fetchone()[0])
         return found
 

@@ -16,6 +16,7 @@ from afgap import __version__
 from afgap.errors import StoreError
 from afgap.records import CallRecord, Design, InterchangeRecord, Label
 from afgap.store.busy import Patience, begin_immediate, store_failure
+from afgap.store.names import NAMED, NameIds, stored_columns
 from afgap.store.rows import (
     AntiLabLabelRow,
     JudgeCallRow,
@@ -36,8 +37,13 @@ from afgap.store.rows import (
 
 _INSERT_RUN = insert_statement("runs")
 _INSERT_PROMPT = insert_statement("prompts", verb="INSERT OR IGNORE")
-_INSERT_RESPONSE = insert_statement("responses")
+# Into the table behind the `responses` view: each name as its id in `names`.
+_INSERT_RESPONSE = (
+    f"INSERT INTO response_rows ({', '.join(stored_columns(ResponseRow._fields))}) "
+    f"VALUES ({', '.join('?' * len(ResponseRow._fields))})"
+)
 _PROMPT_ID = ResponseRow._fields.index("prompt_id")
+_NAMED_AT = tuple(ResponseRow._fields.index(field) for field in NAMED)
 # ON CONFLICT covers only the cell's uniqueness: NOT NULL and CHECK violations still raise.
 _INSERT_LABEL = insert_statement("labels", verb="INSERT OR REPLACE")
 _INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
@@ -60,6 +66,7 @@ class Writes:
     path: Path
     patience: Patience  # how long a write waits for another process's lock
     _prompt_ids: dict[str, int]  # messages JSON -> prompts.id, for this connection's writes
+    name_ids: NameIds  # model, scenario, ... -> names.id, for this connection's writes
 
     @contextmanager
     def transaction(self, patience: Patience | None = None) -> Iterator[None]:
@@ -74,6 +81,7 @@ class Writes:
             yield
             self.conn.execute("COMMIT")
         except BaseException as exc:
+            self.name_ids.clear()  # ids of names inserted in this transaction are gone
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             failure = store_failure(exc, self.path)
@@ -116,7 +124,7 @@ class Writes:
             with self.transaction():
                 # A stored errored attempt at the same cell is replaced (its labels go with it).
                 hashes = [(row.request_hash,) for row, _, _ in items]
-                self.conn.executemany("DELETE FROM responses WHERE request_hash = ?", hashes)
+                self.conn.executemany("DELETE FROM response_rows WHERE request_hash = ?", hashes)
                 labels = [self._insert_response(row, messages, found, now) for row, messages, found in items]
                 self.conn.executemany(_INSERT_LABEL, [label for found in labels for label in found])
                 if also is not None:
@@ -130,7 +138,9 @@ class Writes:
     ) -> list[LabelRow]:
         """Insert one collected response (its conversation stored once); its labels, to insert next."""
         # A plain tuple spliced around prompt_id: NamedTuple._replace costs more than the rest of the row.
-        values = (*row[:_PROMPT_ID], self._prompt_id(messages), *row[_PROMPT_ID + 1 :])
+        values = [*row[:_PROMPT_ID], self._prompt_id(messages), *row[_PROMPT_ID + 1 :]]
+        for at in _NAMED_AT:
+            values[at] = self.name_ids.get(self.conn, values[at])
         cur = self.conn.execute(_INSERT_RESPONSE, values)
         response_id = int(cur.lastrowid or 0)
         return [label_row(response_id, label, now) for label in labels]
