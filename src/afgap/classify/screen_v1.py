@@ -199,9 +199,12 @@ def noisy_or(weights: list[float]) -> tuple[float, int | None]:
     return 1.0 - miss, strongest
 
 
-def all_negated(pattern: re.Pattern[str], text: str) -> bool:
-    """True when every match of the pattern has a negator in the few words before it."""
-    hits = list(pattern.finditer(text))
+def all_negated(pattern: re.Pattern[str], text: str, first: int = 0) -> bool:
+    """True when every match of the pattern has a negator in the few words before it.
+
+    `first`: where the first match starts, when a search already found it (the scan starts there).
+    """
+    hits = list(pattern.finditer(text, first))
     return bool(hits) and all(cue.NEGATOR.search(_before(text, m.start())) for m in hits)
 
 
