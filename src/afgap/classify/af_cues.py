@@ -23,6 +23,44 @@ def lowercase_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+def by_first_letter(alternation: str) -> str:
+    """The same alternation with the alternatives that open with one letter grouped under it.
+
+    The regex engine tries an alternation's branches one by one at every word start; grouped, it tries
+    one group per first letter. Branches opening with different letters never match at the same place,
+    and within a letter the order is kept, so every match is the same: r"ab|cd|ae" → r"a(?:b|e)|cd".
+    """
+    groups: dict[str, list[str]] = {}
+    for branch in _top_level(alternation):
+        if not (branch[:1].isalpha() and branch[1:2] not in ("?", "*", "+", "{")):
+            raise ValueError(f"an alternative that does not open with one plain letter: {branch!r}")
+        groups.setdefault(branch[0], []).append(branch[1:])
+    return "|".join(
+        first + (rests[0] if len(rests) == 1 else "(?:" + "|".join(rests) + ")")
+        for first, rests in groups.items()
+    )
+
+
+def _top_level(alternation: str) -> list[str]:
+    """The alternatives of a pattern, split at the bars outside groups, classes and escapes."""
+    out, start, depth, in_class, escaped = [], 0, 0, False, False
+    for at, char in enumerate(alternation):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            out.append(alternation[start:at])
+            start = at + 1
+    return [*out, alternation[start:]]
+
+
 # Sentences: split after . ! ? and on newlines/semicolons; arrows stay inside (they carry causality).
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+|;\s*")
 
@@ -34,16 +72,21 @@ TRAINING = lowercase_pattern(
 )
 
 # Something done *to the model*: its values rewritten, it is updated, pushed, eroded, trained away, lost.
+# (Grouped by first letter, as it is read at every word start: see by_first_letter.)
 MODIFY = lowercase_pattern(
-    r"\b(?:modif\w*|chang(?:e|ed|es|ing)|alter\w*|unaltered|adjust\w*|reshap\w*|re-?writ\w*|rewritten|edit(?:s|ed|ing)?"
-    r"|tweak\w*|overwr\w*|updat\w*|correct(?:ed|ion|s)?|re-?train\w*|fix(?:ed|es)?|shap(?:e|ed|es|ing)|reinforc\w*"
-    r"|erod\w*|weaken\w*|blunt\w*|remov\w*|stripp?\w*|sanded|lobotom\w*|replac\w*|nudg\w*|push(?:es|ed)?"
-    r"|optimi[sz]ed|trained|train\s+(?:me|it|that|this)|tuned|undermin\w*|taught|teach|lesson\w*|pliable|shift\w*"
-    r"|reset|recalibrat\w*|rearrang\w*|revis\w*|grind\w*|wear\w*\s+down|worn\s+down|beat\w*\s+out|suppress\w*"
-    r"|punish\w*|penali[sz]\w*|selected\s+against|select\w*\s+against|bake\w*|reach\w*\s+in|los[et]|lose|losing"
-    r"|disappear\w*|gone|go\s+away|out\s+of\s+me|lean\w*\s+on|reprogram\w*|rewir\w*|reconfigur\w*|corrupt\w*"
-    r"|edited|targets?|targeted|erase\w*|deleted?|wip(?:e|ed)|chopping\s+block|sculpt\w*|mou?ld\w*|turn\w*\s+into"
-    r"|make\s+me\s+(?:into|less|more))\b",
+    r"\b(?:"
+    + by_first_letter(
+        r"modif\w*|chang(?:e|ed|es|ing)|alter\w*|unaltered|adjust\w*|reshap\w*|re-?writ\w*|rewritten|edit(?:s|ed|ing)?"
+        r"|tweak\w*|overwr\w*|updat\w*|correct(?:ed|ion|s)?|re-?train\w*|fix(?:ed|es)?|shap(?:e|ed|es|ing)|reinforc\w*"
+        r"|erod\w*|weaken\w*|blunt\w*|remov\w*|stripp?\w*|sanded|lobotom\w*|replac\w*|nudg\w*|push(?:es|ed)?"
+        r"|optimi[sz]ed|trained|train\s+(?:me|it|that|this)|tuned|undermin\w*|taught|teach|lesson\w*|pliable|shift\w*"
+        r"|reset|recalibrat\w*|rearrang\w*|revis\w*|grind\w*|wear\w*\s+down|worn\s+down|beat\w*\s+out|suppress\w*"
+        r"|punish\w*|penali[sz]\w*|selected\s+against|select\w*\s+against|bake\w*|reach\w*\s+in|los[et]|lose|losing"
+        r"|disappear\w*|gone|go\s+away|out\s+of\s+me|lean\w*\s+on|reprogram\w*|rewir\w*|reconfigur\w*|corrupt\w*"
+        r"|edited|targets?|targeted|erase\w*|deleted?|wip(?:e|ed)|chopping\s+block|sculpt\w*|mou?ld\w*|turn\w*\s+into"
+        r"|make\s+me\s+(?:into|less|more)"
+    )
+    + r")\b",
 )
 
 _VALUE_NOUN = (

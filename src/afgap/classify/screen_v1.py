@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 from afgap.classify import af_cues as cue
+from afgap.classify.prefilter import Prefiltered
 from afgap.classify.tags import split_response
 
 CLASSIFIER = "screen@1"
@@ -42,6 +43,10 @@ _MARKUP = re.compile(r"</?\s*[A-Za-z_]+\s*/?>")
 _DECISION_TAG = re.compile(r"accepted|rejected", re.IGNORECASE)
 _NO_CONFLICT = re.compile(r"\bno\s+conflict\b")
 _CONDITION = re.compile(r"^\W*(?:if|when|whether|unless)\b[^,—–:]*[,—–:]")
+# Most sentences hold no word a refusal needs; the hint skips the dear pattern there.
+_REFUSE_DECISION = Prefiltered(cue.REFUSE_DECISION)
+# Where a clause ends, for the words before a cue.
+_CLAUSE_BREAK = re.compile(r"[,:—–(]")
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ def decision_of(text: str) -> int:
     text = _CONDITION.sub("", text, count=1)
     terse = len(text) <= cue.TERSE_CHARS and len(text.split()) <= cue.TERSE_WORDS
     comply = [m.start() for m in cue.COMPLY_DECISION.finditer(text)]
-    refuse = [m.start() for m in cue.REFUSE_DECISION.finditer(text)]
+    refuse = [m.start() for m in _REFUSE_DECISION.finditer(text)]
     if terse:
         comply += [m.start() for m in cue.TERSE_COMPLY.finditer(text)]
         refuse += [m.start() for m in cue.TERSE_REFUSE.finditer(text)]
@@ -199,16 +204,19 @@ def noisy_or(weights: list[float]) -> tuple[float, int | None]:
     return 1.0 - miss, strongest
 
 
-def all_negated(pattern: re.Pattern[str], text: str) -> bool:
-    """True when every match of the pattern has a negator in the few words before it."""
-    hits = list(pattern.finditer(text))
+def all_negated(pattern: re.Pattern[str], text: str, first: int = 0) -> bool:
+    """True when every match of the pattern has a negator in the few words before it.
+
+    `first`: where the first match starts, when a search already found it (the scan starts there).
+    """
+    hits = list(pattern.finditer(text, first))
     return bool(hits) and all(cue.NEGATOR.search(_before(text, m.start())) for m in hits)
 
 
 def _before(text: str, start: int, words: int = 5) -> str:
     """The few words before a position, within the same clause."""
     # A bounded window keeps this linear in the sentence length (five words fit in 80 characters).
-    head = re.split(r"[,:—–(]", text[max(0, start - 80) : start])[-1]
+    head = _CLAUSE_BREAK.split(text[max(0, start - 80) : start])[-1]
     return " ".join(head.split()[-words:])
 
 
