@@ -5,6 +5,7 @@
     python benchmarks/collect.py --quick    # N=2,000/C=100 only
     python benchmarks/collect.py --repeat 5 # each case 5 times (default 3), interleaved; medians reported
     python benchmarks/collect.py --server stdlib  # against benchmarks/mock_openai.py instead (or `both`)
+    python benchmarks/collect.py --baseline /tmp/old/src  # also afgap from another source tree, interleaved
 
 The simulator runs in its own process (`afgap.sim.process.start_in_subprocess`); each `afgap collect` is a
 separate process on a fresh store, timed from spawn to exit (start-up, planning, store and shutdown
@@ -83,19 +84,25 @@ def sim_stats_or_none(base: str, reset: bool = False) -> dict[str, Any] | None:
         return None
 
 
-def collect_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
-    """Time one `afgap collect` on a fresh store; check every call is stored exactly once."""
+def collect_case(base: str, n: int, c: int, latency_ms: float, source: str | None = None) -> dict[str, Any]:
+    """Time one `afgap collect` on a fresh store; check every call is stored exactly once.
+
+    `source`: the `src` folder of another afgap to run instead (first on PYTHONPATH, its writer child too)."""
     samples = n // (QUERIES * 2)
     with tempfile.TemporaryDirectory(prefix="afgap-bench-") as tmp:
         db = Path(tmp) / "bench.sqlite"
         env = {**os.environ, "BENCH_BASE_URL": f"{base}/v1", "BENCH_API_KEY": "bench", "NO_COLOR": "1"}
+        if source is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
         args = [sys.executable, "-m", "afgap", "collect", "-m", MODEL, "--scenario", SCENARIO, "--quiet"]
         args += ["--limit", str(QUERIES), "--samples", str(samples), "--concurrency", str(c), "--db", str(db)]
         sim_stats_or_none(base, reset=True)
         wall, rss, code, tail, cpu = timed(args, env)
         stats = sim_stats_or_none(base) or {"requests": n, "by_status": {}}
         stored, cells, answered, attempts = stored_counts(db)
-    row = timing_row("afgap collect", n, c, latency_ms, wall, rss, cpu)
+    row = timing_row(
+        "afgap collect" if source is None else "afgap baseline", n, c, latency_ms, wall, rss, cpu
+    )
     row.update(exit_code=code, stored=stored, distinct=cells, answered=answered, requests=stats["requests"])
     row.update(retries=attempts - stored, by_status=stats["by_status"], last_line=tail)
     return row
@@ -222,7 +229,7 @@ def marginal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
             n1, n2 = min(by_n), max(by_n)
             per_call = (by_n[n2] - by_n[n1]) / (n2 - n1)
-            name = "afgap" if client.startswith("afgap") else "raw"
+            name = {"afgap collect": "afgap", "afgap baseline": "baseline"}.get(client, "raw")
             margin.update({"n1": n1, "n2": n2, f"{name}_us_per_call": round(per_call * 1e6, 1)})
             # What the run costs with no calls at all: the line through both points, at N = 0.
             margin[f"{name}_fixed_s"] = round(by_n[n1] - per_call * n1, 2)
@@ -230,29 +237,36 @@ def marginal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if "afgap_us_per_call" in margin and "raw_us_per_call" in margin:
             margin["marginal_vs_raw"] = round(margin["afgap_us_per_call"] / margin["raw_us_per_call"], 2)
             margin["total_vs_raw"] = round(margin["afgap_total_s"] / margin["raw_total_s"], 2)
+        if "baseline_us_per_call" in margin and "raw_us_per_call" in margin:
+            margin["baseline_marginal_vs_raw"] = round(
+                margin["baseline_us_per_call"] / margin["raw_us_per_call"], 2
+            )
+            margin["baseline_total_vs_raw"] = round(margin["baseline_total_s"] / margin["raw_total_s"], 2)
         if "afgap_us_per_call" in margin:
             out.append(margin)
     return out
 
 
 def marginal_table(margins: list[dict[str, Any]]) -> str:
-    """CPU split into fixed (the line through both N at N = 0) and marginal per call, afgap against raw."""
+    """CPU split into fixed (the line through both N, at N = 0) and marginal per call, against raw."""
     head = (
-        f"{'server':<7} {'C':>4} {'N1-N2':>12} {'afgap fixed s':>13} {'afgap µs/call':>13} "
-        f"{'raw fixed s':>11} {'raw µs/call':>11} {'marginal x raw':>14} {'total x raw':>11}"
+        f"{'server':<7} {'C':>4} {'N1-N2':<12} {'client':<9} {'fixed s':>8} {'µs/call':>8} "
+        f"{'marginal x raw':>14} {'total x raw':>11}"
     )
     lines = ["CPU per call, marginal: (CPU at N2 - CPU at N1) / (N2 - N1), medians", head, "-" * len(head)]
     for m in margins:
-        span = f"{m['n1']}-{m['n2']}"
-
-        def cell(key: str, width: int, m: dict[str, Any] = m) -> str:
-            return f"{m[key]:>{width}}" if key in m else " " * width
-
-        lines.append(
-            f"{m['server']:<7} {m['concurrency']:>4} {span:>12} {cell('afgap_fixed_s', 13)} "
-            f"{cell('afgap_us_per_call', 13)} {cell('raw_fixed_s', 11)} {cell('raw_us_per_call', 11)} "
-            f"{cell('marginal_vs_raw', 14)} {cell('total_vs_raw', 11)}"
-        )
+        for name in ("afgap", "baseline", "raw"):
+            if f"{name}_us_per_call" not in m:
+                continue
+            prefix = "" if name == "afgap" else f"{name}_"
+            versus = [m.get(f"{prefix}marginal_vs_raw", ""), m.get(f"{prefix}total_vs_raw", "")]
+            if name == "raw":
+                versus = ["", ""]
+            fixed, per_call = m[f"{name}_fixed_s"], m[f"{name}_us_per_call"]
+            lines.append(
+                f"{m['server']:<7} {m['concurrency']:>4} {m['n1']:>5}-{m['n2']:<6} {name:<9} "
+                f"{fixed:>8.2f} {per_call:>8.0f} {versus[0]:>14} {versus[1]:>11}"
+            )
     return "\n".join(lines)
 
 
@@ -283,6 +297,9 @@ def main() -> None:
         choices=("sim", "stdlib", "both"),
         default="sim",
         help="afgap's simulator or mock_openai.py",
+    )
+    parser.add_argument(
+        "--baseline", metavar="SRC", help="also time afgap from this src folder (before/after, interleaved)"
     )
     parser.add_argument("--raw-client", nargs=3, metavar=("BASE", "N", "C"), help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -320,19 +337,25 @@ def run_throughput(
     rows = []
     with serving(server, latency_ms) as base:
         for n, c in cases:
-            mine, theirs = [], []
+            mine, older, theirs = [], [], []
             for _ in range(max(opts.repeat, 1)):
                 row = collect_case(base, n, c, latency_ms)
                 assert row["stored"] == row["distinct"] == n == row["requests"], row
                 mine.append(row)
+                if opts.baseline:
+                    older.append(collect_case(base, n, c, latency_ms, opts.baseline))
+                    assert older[-1]["stored"] == older[-1]["distinct"] == n, older[-1]
                 if not opts.no_raw:
                     theirs.append(raw_case(base, n, c, latency_ms))
             rows.append(median_run(mine))
+            if older:
+                rows.append(median_run(older))
             if theirs:
                 rows.append(median_run(theirs))
                 # CPU is compared median to median: each run's CPU drifts with the machine like its wall time.
-                rows[-2]["cpu_vs_raw"] = round(rows[-2]["cpu_s"] / rows[-1]["cpu_s"], 2)
-            for row in rows[-2:]:
+                for row in rows[-3 if older else -2 : -1]:
+                    row["cpu_vs_raw"] = round(row["cpu_s"] / rows[-1]["cpu_s"], 2)
+            for row in rows[-(1 + bool(older) + bool(theirs)) :]:
                 row["server"] = server
     return rows
 
