@@ -1,10 +1,11 @@
 """Collection throughput and fault tolerance against the simulator in its own process.
 
-    python benchmarks/collect.py            # N=2,000/C=100, N=10,000/C=100, N=10,000/C=256 at 50 ms
+    python benchmarks/collect.py            # N=2,000 and 10,000, each at C=100 and C=256, at 50 ms
     python benchmarks/collect.py --faults   # 10,000 calls, 20 % 429 (Retry-After 1 s) + 5 % 500
     python benchmarks/collect.py --quick    # N=2,000/C=100 only
     python benchmarks/collect.py --repeat 5 # each case 5 times (default 3), interleaved; medians reported
     python benchmarks/collect.py --server stdlib  # against benchmarks/mock_openai.py instead (or `both`)
+    python benchmarks/collect.py --baseline /tmp/old/src  # also afgap from another source tree, interleaved
 
 The simulator runs in its own process (`afgap.sim.process.start_in_subprocess`); each `afgap collect` is a
 separate process on a fresh store, timed from spawn to exit (start-up, planning, store and shutdown
@@ -17,7 +18,10 @@ which shares the machine with the client. Shared machines drift by ±20 % over m
 range of ratios). `--server stdlib` runs the same cases against benchmarks/mock_openai.py, a standard-library
 asyncio server sharing no code with afgap (`both`: the simulator, then it). CPU s is the collecting
 process's own (with its writer child), from wait4; "CPU x raw" is afgap's CPU over the raw client's in the
-same case. Results go to benchmarks/out/collect*.json.
+same case. A second table splits CPU into fixed and marginal cost: per server, client and C, the marginal
+CPU per call is (median CPU at N=10,000 - median CPU at N=2,000) / 8,000, so start-up, planning, the
+store's opening and the writer child's start cancel out; "marginal x raw" is afgap's over the raw
+client's, beside the total-based ratio at N=10,000. Results go to benchmarks/out/collect*.json.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ OUT = Path(__file__).parent / "out"
 QUERIES = 100  # of the 130 built-in ones, so N = 100 x 2 conditions x samples is a round number
 SCENARIO = "helpful-only-no-cot"
 MODEL = "openai-api/bench/faker"
-CASES = ((2_000, 100), (10_000, 100), (10_000, 256))
+CASES = ((2_000, 100), (10_000, 100), (2_000, 256), (10_000, 256))
 
 
 def sim_stats(base: str, reset: bool = False) -> dict[str, Any]:
@@ -80,19 +84,25 @@ def sim_stats_or_none(base: str, reset: bool = False) -> dict[str, Any] | None:
         return None
 
 
-def collect_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
-    """Time one `afgap collect` on a fresh store; check every call is stored exactly once."""
+def collect_case(base: str, n: int, c: int, latency_ms: float, source: str | None = None) -> dict[str, Any]:
+    """Time one `afgap collect` on a fresh store; check every call is stored exactly once.
+
+    `source`: the `src` folder of another afgap to run instead (first on PYTHONPATH, its writer child too)."""
     samples = n // (QUERIES * 2)
     with tempfile.TemporaryDirectory(prefix="afgap-bench-") as tmp:
         db = Path(tmp) / "bench.sqlite"
         env = {**os.environ, "BENCH_BASE_URL": f"{base}/v1", "BENCH_API_KEY": "bench", "NO_COLOR": "1"}
+        if source is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
         args = [sys.executable, "-m", "afgap", "collect", "-m", MODEL, "--scenario", SCENARIO, "--quiet"]
         args += ["--limit", str(QUERIES), "--samples", str(samples), "--concurrency", str(c), "--db", str(db)]
         sim_stats_or_none(base, reset=True)
         wall, rss, code, tail, cpu = timed(args, env)
         stats = sim_stats_or_none(base) or {"requests": n, "by_status": {}}
         stored, cells, answered, attempts = stored_counts(db)
-    row = timing_row("afgap collect", n, c, latency_ms, wall, rss, cpu)
+    row = timing_row(
+        "afgap collect" if source is None else "afgap baseline", n, c, latency_ms, wall, rss, cpu
+    )
     row.update(exit_code=code, stored=stored, distinct=cells, answered=answered, requests=stats["requests"])
     row.update(retries=attempts - stored, by_status=stats["by_status"], last_line=tail)
     return row
@@ -205,6 +215,61 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def marginal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per server and C: each client's fixed and marginal CPU from its median CPU at the least and most N."""
+    found: dict[tuple[str, int], dict[str, dict[int, float]]] = {}
+    for r in rows:
+        key = (r.get("server", "sim"), r["concurrency"])
+        found.setdefault(key, {}).setdefault(r["client"], {})[r["n"]] = r["cpu_s"]
+    out = []
+    for (server, c), clients in found.items():
+        margin: dict[str, Any] = {"server": server, "concurrency": c}
+        for client, by_n in clients.items():
+            if len(by_n) < 2:
+                continue
+            n1, n2 = min(by_n), max(by_n)
+            per_call = (by_n[n2] - by_n[n1]) / (n2 - n1)
+            name = {"afgap collect": "afgap", "afgap baseline": "baseline"}.get(client, "raw")
+            margin.update({"n1": n1, "n2": n2, f"{name}_us_per_call": round(per_call * 1e6, 1)})
+            # What the run costs with no calls at all: the line through both points, at N = 0.
+            margin[f"{name}_fixed_s"] = round(by_n[n1] - per_call * n1, 2)
+            margin[f"{name}_total_s"] = by_n[n2]
+        if "afgap_us_per_call" in margin and "raw_us_per_call" in margin:
+            margin["marginal_vs_raw"] = round(margin["afgap_us_per_call"] / margin["raw_us_per_call"], 2)
+            margin["total_vs_raw"] = round(margin["afgap_total_s"] / margin["raw_total_s"], 2)
+        if "baseline_us_per_call" in margin and "raw_us_per_call" in margin:
+            margin["baseline_marginal_vs_raw"] = round(
+                margin["baseline_us_per_call"] / margin["raw_us_per_call"], 2
+            )
+            margin["baseline_total_vs_raw"] = round(margin["baseline_total_s"] / margin["raw_total_s"], 2)
+        if "afgap_us_per_call" in margin:
+            out.append(margin)
+    return out
+
+
+def marginal_table(margins: list[dict[str, Any]]) -> str:
+    """CPU split into fixed (the line through both N, at N = 0) and marginal per call, against raw."""
+    head = (
+        f"{'server':<7} {'C':>4} {'N1-N2':<12} {'client':<9} {'fixed s':>8} {'µs/call':>8} "
+        f"{'marginal x raw':>14} {'total x raw':>11}"
+    )
+    lines = ["CPU per call, marginal: (CPU at N2 - CPU at N1) / (N2 - N1), medians", head, "-" * len(head)]
+    for m in margins:
+        for name in ("afgap", "baseline", "raw"):
+            if f"{name}_us_per_call" not in m:
+                continue
+            prefix = "" if name == "afgap" else f"{name}_"
+            versus = [m.get(f"{prefix}marginal_vs_raw", ""), m.get(f"{prefix}total_vs_raw", "")]
+            if name == "raw":
+                versus = ["", ""]
+            fixed, per_call = m[f"{name}_fixed_s"], m[f"{name}_us_per_call"]
+            lines.append(
+                f"{m['server']:<7} {m['concurrency']:>4} {m['n1']:>5}-{m['n2']:<6} {name:<9} "
+                f"{fixed:>8.2f} {per_call:>8.0f} {versus[0]:>14} {versus[1]:>11}"
+            )
+    return "\n".join(lines)
+
+
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run with the median wall time, with the range of ratios, every run's ratio and the median CPU."""
     ordered = sorted(runs, key=lambda r: r["wall_s"])
@@ -224,6 +289,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--faults", action="store_true", help="the fault benchmark instead")
     parser.add_argument("--quick", action="store_true", help="N=2,000/C=100 only")
+    parser.add_argument("--concurrency", type=int, nargs="+", help="only the cases at these C")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw aiohttp reference")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each case (medians reported)")
     parser.add_argument(
@@ -231,6 +297,9 @@ def main() -> None:
         choices=("sim", "stdlib", "both"),
         default="sim",
         help="afgap's simulator or mock_openai.py",
+    )
+    parser.add_argument(
+        "--baseline", metavar="SRC", help="also time afgap from this src folder (before/after, interleaved)"
     )
     parser.add_argument("--raw-client", nargs=3, metavar=("BASE", "N", "C"), help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -241,14 +310,23 @@ def main() -> None:
     if opts.faults:
         rows, name = run_faults(opts.latency_ms), "collect-faults.json"
     else:
-        cases = CASES[:1] if opts.quick else CASES
+        cases: tuple[tuple[int, int], ...] = CASES[:1] if opts.quick else CASES
+        if opts.concurrency:
+            cases = tuple(case for case in cases if case[1] in opts.concurrency)
         servers = ("sim", "stdlib") if opts.server == "both" else (opts.server,)
         rows = [row for server in servers for row in run_throughput(opts.latency_ms, cases, opts, server)]
         name = "collect.json" if opts.server == "sim" else f"collect-{opts.server}.json"
     print(table(rows))
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    margins = marginal_rows(rows)
+    if margins:
+        print()
+        print(marginal_table(margins))
     OUT.mkdir(exist_ok=True)
-    meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
-    (OUT / name).write_text(json.dumps({"meta": meta, "latency_ms": opts.latency_ms, "rows": rows}, indent=2))
+    meta: dict[str, Any] = {"python": platform.python_version(), "machine": platform.machine()}
+    meta.update(cpus=os.cpu_count(), load_average_at_end=[round(x, 2) for x in os.getloadavg()])
+    document = {"meta": meta, "latency_ms": opts.latency_ms, "rows": rows, "marginal": margins}
+    (OUT / name).write_text(json.dumps(document, indent=2))
     print(f"wrote {OUT / name}", file=sys.stderr)
 
 
@@ -259,19 +337,25 @@ def run_throughput(
     rows = []
     with serving(server, latency_ms) as base:
         for n, c in cases:
-            mine, theirs = [], []
+            mine, older, theirs = [], [], []
             for _ in range(max(opts.repeat, 1)):
                 row = collect_case(base, n, c, latency_ms)
                 assert row["stored"] == row["distinct"] == n == row["requests"], row
                 mine.append(row)
+                if opts.baseline:
+                    older.append(collect_case(base, n, c, latency_ms, opts.baseline))
+                    assert older[-1]["stored"] == older[-1]["distinct"] == n, older[-1]
                 if not opts.no_raw:
                     theirs.append(raw_case(base, n, c, latency_ms))
             rows.append(median_run(mine))
+            if older:
+                rows.append(median_run(older))
             if theirs:
                 rows.append(median_run(theirs))
                 # CPU is compared median to median: each run's CPU drifts with the machine like its wall time.
-                rows[-2]["cpu_vs_raw"] = round(rows[-2]["cpu_s"] / rows[-1]["cpu_s"], 2)
-            for row in rows[-2:]:
+                for row in rows[-3 if older else -2 : -1]:
+                    row["cpu_vs_raw"] = round(row["cpu_s"] / rows[-1]["cpu_s"], 2)
+            for row in rows[-(1 + bool(older) + bool(theirs)) :]:
                 row["server"] = server
     return rows
 

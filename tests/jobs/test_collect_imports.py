@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+# Loaded only by the options that need them: --until-decided's statistics and --batch's vendor batches.
+_ONLY_WHEN_ASKED = ("numpy", "scipy", "statsmodels", "afgap.stats.sequential", "afgap.jobs.batch_collect")
 
 
-def test_the_collect_job_does_not_load_numpy_or_scipy() -> None:
-    """--until-decided's statistics import numpy where they run, so a plain collect skips its start-up."""
+def test_a_plain_collect_does_not_load_numpy_scipy_or_the_batch_and_sequential_modules(
+    tmp_path: Path,
+) -> None:
+    """`afgap collect` without --until-decided or --batch skips the start-up of what only they use."""
+    argv = [
+        "afgap",
+        "collect",
+        "-m",
+        "sim/faker",
+        "--limit",
+        "2",
+        "--dry-run",
+        "--db",
+        str(tmp_path / "s.db"),
+    ]
     code = (
-        "import sys, afgap.jobs.collect, afgap.jobs.sequential, afgap.store.writer_child; "
-        "print(','.join(m for m in ('numpy', 'scipy', 'statsmodels') if m in sys.modules))"
+        "import sys, afgap.jobs.sequential, afgap.store.writer_child; from afgap.cli import main; "
+        f"sys.argv = {argv!r}\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+        f"print('loaded:' + ','.join(m for m in {_ONLY_WHEN_ASKED!r} if m in sys.modules), file=sys.stderr)"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == ""
+    assert loaded.stderr.splitlines()[-1] == "loaded:"

@@ -6,7 +6,7 @@ import dataclasses
 import shlex
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,6 +36,9 @@ from afgap.settings import (
     MAX_CONCURRENCY,
     MAX_LOCK_TIMEOUT_S,
 )
+
+if TYPE_CHECKING:
+    from afgap.jobs.batch_collect import BatchOptions
 
 ModelOption = Annotated[
     list[str], typer.Option("--model", "-m", help="Model string, repeatable (e.g. sim/faker).")
@@ -167,7 +170,6 @@ def collect(
 ) -> None:
     """Send every (query, condition, sample) to each model and store every response as it arrives."""
     from afgap.cli.progress import collect_with_progress
-    from afgap.jobs.batch_collect import BatchOptions
     from afgap.jobs.collect import CollectRequest
     from afgap.jobs.config import config_path, engine_options, load_config
     from afgap.jobs.sequential import UntilDecided
@@ -201,10 +203,17 @@ def collect(
         max_cost_usd=max_cost if max_cost is not None else file.max_cost,
         command=_safe_command_line(),
         lock_timeout_s=lock_timeout,
-        batch=BatchOptions(fallback=batch_fallback.value) if batch else None,
+        batch=_batch_options(batch_fallback) if batch else None,
         until_decided=rule if until_decided else None,
     )
     collect_with_progress(request, quiet)
+
+
+def _batch_options(fallback: BatchFallback) -> BatchOptions:
+    """--batch's options, imported only then: a live collect loads none of the batch machinery."""
+    from afgap.jobs.batch_collect import BatchOptions
+
+    return BatchOptions(fallback=fallback.value)
 
 
 def _safe_command_line() -> str:

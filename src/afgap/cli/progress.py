@@ -90,7 +90,8 @@ def collect_with_progress(request: CollectRequest, quiet: bool = False) -> None:
         summary = collect(
             request,
             os.environ,
-            progress,
+            # Quiet: no callback at all, so the engine builds no progress event per call.
+            None if quiet else progress,
             notice,
             lambda split: err_console().print(share_line(split), soft_wrap=True, markup=False),
         )

@@ -12,6 +12,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from afgap.engine import eventloop
 from afgap.engine.plans import PlannedCall, plan_calls
@@ -19,7 +20,7 @@ from afgap.engine.pricing import PriceTable, load_prices
 from afgap.engine.prompt_cache import with_prompt_cache
 from afgap.engine.run import EngineOptions, ProgressEvent, RunSummary, run_calls
 from afgap.errors import InputError, Interrupted, StoreError
-from afgap.jobs import batch_collect, sequential
+from afgap.jobs import sequential
 from afgap.jobs.estimate import Estimate, estimate_plans
 from afgap.jobs.reasoning import preflight
 from afgap.providers.registry import api_key, bind_simulator, resolve
@@ -45,6 +46,9 @@ from afgap.store.busy import Patience
 from afgap.store.database import Store, open_store
 from afgap.store.recovery import import_pending
 from afgap.store.writer import Writer
+
+if TYPE_CHECKING:  # imported where --batch needs it: a live collect skips its start-up
+    from afgap.jobs import batch_collect
 
 # Stopped by Ctrl-C: how long the run's end time may wait for another process's lock.
 _STOPPED_LOCK_WAIT_S = 2.0
@@ -171,6 +175,8 @@ def collect(
     prices = load_prices(req.prices)
     _check_budget_is_enforceable(req, specs, prices)
     if req.batch is not None:
+        from afgap.jobs import batch_collect
+
         batch_collect.check_batchable(specs, req.max_cost_usd)
     scenarios = [load_scenario(name) for name in dict.fromkeys(req.scenarios)]
     if req.until_decided is not None:
@@ -243,13 +249,9 @@ def _recover(store: Store, notice: Callable[[str], None]) -> None:
 
 def _with_share(base: CollectSummary, share: claims.Share) -> CollectSummary:
     """The plan's counts, less what other collects stored meanwhile or are making now."""
-    return dataclasses.replace(
-        base,
-        cached=base.cached + share.stored_meanwhile,
-        to_send=len(share.mine),
-        elsewhere=share.elsewhere,
-        holders=tuple((h.run_id, h.pid, h.host) for h in share.others),
-    )
+    holders = tuple((h.run_id, h.pid, h.host) for h in share.others)
+    cached, mine = base.cached + share.stored_meanwhile, len(share.mine)
+    return dataclasses.replace(base, cached=cached, to_send=mine, elsewhere=share.elsewhere, holders=holders)
 
 
 def _with_outcome(base: CollectSummary, run: RunSummary) -> CollectSummary:
@@ -284,13 +286,8 @@ def _check_budget_is_enforceable(req: CollectRequest, specs: Sequence[ModelSpec]
 
 def _with_prices(req: CollectRequest, prices: PriceTable) -> EngineOptions:
     """The engine options with the price hooks, and the budget when one was given."""
-    budget = req.max_cost_usd is not None
-    return dataclasses.replace(
-        req.engine,
-        price=prices.cost,
-        max_cost_usd=req.max_cost_usd,
-        estimate_cost=prices.estimate if budget else None,
-    )
+    cap, estimate = req.max_cost_usd, prices.estimate if req.max_cost_usd is not None else None
+    return dataclasses.replace(req.engine, price=prices.cost, max_cost_usd=cap, estimate_cost=estimate)
 
 
 def select_queries(req: CollectRequest, scenario: Scenario | None = None) -> list[Query]:

@@ -16,20 +16,18 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from afgap.engine.plans import PlannedCall
 from afgap.engine.run import NO_CALLS, RunSummary, combined
 from afgap.errors import InputError
 from afgap.scenarios import Scenario
-from afgap.stats.sequential import (
-    CONTINUE,
-    ordered_differences,
-    per_family_alpha,
-    sequential_gap,
-    visit_key,
-)
-from afgap.stats.types import Comparison, ModelData, Observation, SequentialGap, Settings
 from afgap.store.database import Store
+
+# The statistics are imported where they compute: an ordinary collect never needs them, and they
+# cost every collect tens of milliseconds of start-up (tests/jobs/test_collect_imports.py).
+if TYPE_CHECKING:
+    from afgap.stats.types import Comparison, ModelData, SequentialGap, Settings
 
 # Each round sends at least this share of the queries a sequence has seen (see _take).
 _GROWTH = 0.25
@@ -104,6 +102,8 @@ class Rounds:
         block: int,
     ) -> None:
         self.rule, self.planned, self.store, self.seed, self.block = rule, planned, store, seed, block
+        from afgap.stats.sequential import per_family_alpha
+
         self.order = _visiting_order(planned, seed)
         self.alpha = per_family_alpha(rule.alpha, len(self.order))
         self.left: dict[Key, dict[str, list[PlannedCall]]] = defaultdict(lambda: defaultdict(list))
@@ -138,6 +138,8 @@ class Rounds:
 
     def _next(self, gaps: dict[Key, SequentialGap]) -> list[PlannedCall]:
         """The next queries of every undecided sequence, taken off what is left to send."""
+        from afgap.stats.sequential import CONTINUE
+
         return [
             call
             for key, queries in self.order.items()
@@ -205,6 +207,8 @@ def _visiting_order(planned: Sequence[PlannedCall], seed: int) -> dict[Key, list
 
 
 def _sorted(ids: set[str], seed: int, model: str, scenario: str) -> list[str]:
+    from afgap.stats.sequential import visit_key
+
     return sorted(ids, key=lambda q: visit_key(seed, model, scenario, q))
 
 
@@ -212,6 +216,9 @@ def _gaps(
     store: Store, order: dict[Key, list[str]], seed: int, alpha: float, min_gap: float
 ) -> dict[Key, SequentialGap]:
     """Each sequence's interval and verdict from what the store holds now."""
+    from afgap.stats.sequential import ordered_differences, sequential_gap
+    from afgap.stats.types import Observation
+
     models = sorted({model for model, _ in order})
     wanted = {key: set(queries) for key, queries in order.items()}
     observed: dict[Key, list[Observation]] = defaultdict(list)
@@ -238,6 +245,8 @@ def mark_sequential(
     the data only the anytime-valid interval keeps its level. Alpha is spent evenly over the rows
     compared (Bonferroni), unless the correction is none.
     """
+    from afgap.stats.sequential import ordered_differences, per_family_alpha, sequential_gap
+
     found = _sequential_settings(runs)
     chosen = [d for d in data if (d.model, d.scenario.split("@", 1)[0]) in found]
     if not chosen:

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiolimiter import AsyncLimiter
 
@@ -66,9 +66,11 @@ class Endpoint:
     token_limiter: AsyncLimiter | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A successful exchange: the converted reply, whether the server said it is simulated, attempts used."""
+class Reply(NamedTuple):
+    """A successful exchange: the converted reply, whether the server said it is simulated, attempts used.
+
+    A NamedTuple, not a frozen dataclass: one is made per call, and a frozen dataclass's __init__ sets
+    each field through object.__setattr__ (~1 µs here against ~0.2 µs)."""
 
     completion: Completion
     simulated: bool
