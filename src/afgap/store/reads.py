@@ -228,7 +228,10 @@ class Reads:
 
     def models(self) -> list[str]:
         """Distinct model strings in the store."""
-        return [row[0] for row in self.conn.execute("SELECT DISTINCT model FROM responses ORDER BY model")]
+        # One probe of the cell index per name, not a scan of every response through the view.
+        sql = """SELECT text FROM names n
+                 WHERE EXISTS (SELECT 1 FROM response_rows r WHERE r.model_ref = n.id) ORDER BY text"""
+        return [row[0] for row in self.conn.execute(sql)]
 
     def summary(self) -> list[tuple[str, str, str, int, float | None]]:
         """(model, scenario, status, count, cost) groups for `afgap status`."""
