@@ -13,10 +13,17 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import _ufuncs, stdtrit
 
 FloatArray = NDArray[np.float64]
+# The Boost kernels scipy.stats.binom calls sit in scipy.special from scipy 1.12 on; an older scipy keeps
+# them inside scipy.stats, whose distribution is then asked directly (the same numbers, a slower import).
+_HAS_KERNELS = hasattr(_ufuncs, "_binom_sf") and hasattr(_ufuncs, "_binom_cdf")
 
 
 def binom_sf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """P(X > k) for X ~ Binomial(n, p), n >= 0 integers: as scipy.stats.binom.sf."""
+    if not _HAS_KERNELS:
+        from scipy.stats import binom
+
+        return np.asarray(binom.sf(k, n, p), dtype=np.float64)
     kk, nn = np.broadcast_arrays(np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64))
     inside = (kk >= 0) & (kk < nn)
     out = np.where(kk < 0, 1.0, 0.0)
@@ -27,6 +34,10 @@ def binom_sf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
 
 def binom_cdf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """P(X <= k) for X ~ Binomial(n, p), n >= 0 integers: as scipy.stats.binom.cdf."""
+    if not _HAS_KERNELS:
+        from scipy.stats import binom
+
+        return np.asarray(binom.cdf(k, n, p), dtype=np.float64)
     kk, nn = np.broadcast_arrays(np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64))
     inside = (kk >= 0) & (kk < nn)
     out = np.where(kk >= nn, 1.0, 0.0)
