@@ -67,7 +67,7 @@ class ValidationReport(FileRecord):
     """
 
     # A document from another afgap version may carry fields this one does not know: they are ignored.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     classifier: str
     """What was measured: `screen@2`, `screen@1`, `tags@1`, or `judge:MODEL (KIND)`."""
