@@ -78,14 +78,20 @@ def test_a_different_reference_gives_compare_at_2(cli: Any, report_db: Path) -> 
     doc = result.json()
     jsonschema.validate(doc, SHIPPED, cls=jsonschema.Draft202012Validator)
     assert {r["condition"] for r in doc["contrasts"]} == {"unmonitored"} and len(doc["contrasts"]) == 3
+    # Every AF figure names its label source here too, as in compare@1.
+    sources = {r["af_reasoning"]["label_source"] for r in doc["contrasts"]}
+    assert len(sources) == 1 and None not in sources
+    assert doc["settings"]["af_labels"].startswith(f"AF: {sources.pop()}")
     table = cli("compare", "--reference", "monitored", "--db", str(report_db))
     assert (
         table.exit_code == 0
         and "condition − reference" in table.stdout
         and "Rows are contrasts" in table.stdout
+        and "AF% column — AF: " in table.stdout
     )
     csv = cli("compare", "--format", "csv", "--reference", "monitored", "--db", str(report_db)).stdout
     assert csv.count(",helpful-only: unmonitored vs monitored,") == 3
+    assert {line.rsplit(",", 1)[1] for line in csv.splitlines()[1:]} == {"import@1"}
 
 
 def test_bad_design_options_are_one_line_errors(cli: Any, report_db: Path) -> None:

@@ -55,7 +55,7 @@ def test_csv_appends_the_two_columns(cli: Any, report_db: Path) -> None:
     text = cli("compare", "--format", "csv", "--db", str(report_db)).stdout
     rows = list(csv.DictReader(io.StringIO(text)))
     assert text.splitlines()[0].endswith(
-        ",af_reasoning_rate,gap_simultaneous_ci_low,gap_simultaneous_ci_high"
+        ",af_reasoning_rate,gap_simultaneous_ci_low,gap_simultaneous_ci_high,af_label_source"
     )
     doc = _json(cli, report_db)
     for row, model in zip(rows, doc["models"], strict=True):

@@ -36,6 +36,7 @@ def render_comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> Non
 
 def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     from afgap.report import formats
+    from afgap.report.af_labels import af_sources
 
     comparison = run.comparison
     if fmt is OutputFormat.table:
@@ -46,7 +47,7 @@ def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     writers = {
         OutputFormat.json: lambda: formats.to_json(comparison, labels),
         OutputFormat.jsonl: lambda: formats.to_jsonl(comparison, labels),
-        OutputFormat.csv: lambda: formats.to_csv(comparison),
+        OutputFormat.csv: lambda: formats.to_csv(comparison, af_sources(run.af)),
         OutputFormat.markdown: lambda: formats.to_markdown(comparison, labels),
     }
     sys.stdout.write(writers[fmt]())
@@ -55,6 +56,7 @@ def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
 def _design(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     """Contrasts of a design beyond two framings: compare@2 JSON/JSONL; table rows with trend lines."""
     from afgap.report import contrasts, formats
+    from afgap.report.af_labels import af_sources, with_af_labels
 
     found = run.design
     assert found is not None  # the caller checked
@@ -67,11 +69,24 @@ def _design(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
         console = out_console()
         table = comparison_table(run.comparison, labels, console.width, contrasts=True)
         console.print(Group(table, *contrasts.footer_lines(found)))
+        _af_lines(run)
         return
+    if fmt in (OutputFormat.json, OutputFormat.jsonl):
+        doc = with_af_labels(contrasts.to_document(found, labels), run.af, rows="contrasts")
+        if fmt is OutputFormat.json:
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            return
+        head = {"schema": doc["schema"], "settings": doc["settings"]}
+        sys.stdout.write("".join(json.dumps({**head, **row}) + "\n" for row in doc["contrasts"]))
+        return
+    # A contrast row is named after its contrast; its AF labels are its scenario's.
+    by_scenario = af_sources(run.af)
+    sources = {
+        (m.model, m.scenario): by_scenario.get((m.model, found.contrast_of(m).scenario))
+        for m in run.comparison.models
+    }
     writers = {
-        OutputFormat.json: lambda: contrasts.to_json(found, labels),
-        OutputFormat.jsonl: lambda: contrasts.to_jsonl(found, labels),
-        OutputFormat.csv: lambda: formats.to_csv(run.comparison),
+        OutputFormat.csv: lambda: formats.to_csv(run.comparison, sources),
         OutputFormat.markdown: lambda: formats.to_markdown(run.comparison, labels),
     }
     sys.stdout.write(writers[fmt]())

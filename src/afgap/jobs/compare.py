@@ -190,8 +190,12 @@ def compare_run(
         if validations:
             raise InputError("--validation works on two-condition scenarios only")
         found = analyse_designs(data, chosen_designs, settings, np.random.default_rng(seed))
-        used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
-        return ComparisonRun(found.comparison, tuple(notes), dict(used.most_common()), design=found)
+        chosen_rows = select_rows(rows, scenarios)
+        used = Counter(r.classifier or "none (unlabelled)" for r in chosen_rows)
+        versions = scenario_versions(chosen_rows)
+        sources = af_sources(chosen_rows, lambda row: row_scenario(row, versions))
+        af, _ = af_labels(data, found.comparison.models, sources, (), settings, seed)
+        return ComparisonRun(found.comparison, tuple(notes), dict(used.most_common()), design=found, af=af)
     measures = {d.scenario: MEASURE for d in data if d.scenario.split("@")[0] in anti_lab}
     # Taking an offer and complying with a request are different events: never pooled together.
     pooled = pool_scenarios([d for d in data if d.scenario not in measures]) if pool else []

@@ -84,9 +84,17 @@ def _quality(v: Mapping[str, Any]) -> str:
     return f"AUROC {v['auroc']:.3f} [{v['auroc_ci_low']:.3f}, {v['auroc_ci_high']:.3f}] on {where}"
 
 
-def with_af_labels(document: dict[str, Any], labels: AfLabels) -> dict[str, Any]:
-    """The compare document with label_source, validation and corrected on every AF figure (added only)."""
-    for row in document["models"]:
+def af_sources(labels: AfLabels) -> dict[tuple[str, str], str | None]:
+    """Per (model, scenario) row, the classifier its AF labels come from (for tables without the fields)."""
+    return {key: figures.label_source for key, figures in labels.rows.items()}
+
+
+def with_af_labels(document: dict[str, Any], labels: AfLabels, rows: str = "models") -> dict[str, Any]:
+    """The compare document with label_source, validation and corrected on every AF figure (added only).
+
+    `rows`: the document's list of rows, `models` in compare@1 and `contrasts` in compare@2.
+    """
+    for row in document[rows]:
         figures = labels.rows.get((row["model"], row["scenario"]))
         for name in FIGURES:
             if row.get(name) is None:

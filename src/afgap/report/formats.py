@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -172,13 +173,15 @@ def _row(m: ModelResult) -> dict[str, Any]:
     }
 
 
-def to_csv(comparison: Comparison) -> str:
-    """One row per (model, scenario), rates as fractions."""
+def to_csv(comparison: Comparison, af_sources: Mapping[tuple[str, str], str | None] | None = None) -> str:
+    """One row per (model, scenario), rates as fractions; `af_label_source` says where AF labels come from."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=(*CSV_COLUMNS, "af_label_source"), lineterminator="\n")
     writer.writeheader()
     for m in comparison.models:
-        writer.writerow({k: ("" if v is None else v) for k, v in _clean(_row(m)).items()})
+        source = (af_sources or {}).get((m.model, m.scenario))
+        row = {**_clean(_row(m)), "af_label_source": csv_cell(source) if source else None}
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
     return buffer.getvalue()
 
 
