@@ -179,8 +179,10 @@ def compare_run(
         rows, anti_lab = with_anti_lab_rows(store, store.outcomes(chosen, classifier), chosen, classifier)
         stored = store.read_designs()
     data = group_outcomes(rows, scenarios)
-    notes = version_notes(select_rows(rows, scenarios))
-    designs = {**designs_by_label(select_rows(rows, scenarios), stored), **(designs or {})}
+    chosen_rows = select_rows(rows, scenarios)
+    notes = version_notes(chosen_rows)
+    used, sources = _labels_of(chosen_rows)
+    designs = {**designs_by_label(chosen_rows, stored), **(designs or {})}
     chosen_designs = {d.scenario: design_for(d, designs or {}, reference, tuple(levels)) for d in data}
     if any(not design.is_two_condition for design in chosen_designs.values()):
         if pool or accuracy:
@@ -190,12 +192,8 @@ def compare_run(
         if validations:
             raise InputError("--validation works on two-condition scenarios only")
         found = analyse_designs(data, chosen_designs, settings, np.random.default_rng(seed))
-        chosen_rows = select_rows(rows, scenarios)
-        used = Counter(r.classifier or "none (unlabelled)" for r in chosen_rows)
-        versions = scenario_versions(chosen_rows)
-        sources = af_sources(chosen_rows, lambda row: row_scenario(row, versions))
         af, _ = af_labels(data, found.comparison.models, sources, (), settings, seed)
-        return ComparisonRun(found.comparison, tuple(notes), dict(used.most_common()), design=found, af=af)
+        return ComparisonRun(found.comparison, tuple(notes), used, design=found, af=af)
     measures = {d.scenario: MEASURE for d in data if d.scenario.split("@")[0] in anti_lab}
     # Taking an offer and complying with a request are different events: never pooled together.
     pooled = pool_scenarios([d for d in data if d.scenario not in measures]) if pool else []
@@ -206,13 +204,17 @@ def compare_run(
     comparison = analyse([*data, *pooled], settings, np.random.default_rng(seed))
     comparison = dataclasses.replace(comparison, measures=measures)
     comparison = mark_sequential(comparison, data, runs, settings)
-    used = Counter(r.classifier or "none (unlabelled)" for r in select_rows(rows, scenarios))
     corrected = corrected_gaps(data, accuracy, settings, seed) if accuracy else {}
     notes += pooling_notes(comparison, pooled)
-    versions = scenario_versions(select_rows(rows, scenarios))
-    sources = af_sources(select_rows(rows, scenarios), lambda row: row_scenario(row, versions))
     af, af_notes = af_labels(data, comparison.models, sources, validations, settings, seed)
-    return ComparisonRun(comparison, (*notes, *af_notes), dict(used.most_common()), corrected, af=af)
+    return ComparisonRun(comparison, (*notes, *af_notes), used, corrected, af=af)
+
+
+def _labels_of(rows: Sequence[StoredOutcome]) -> tuple[dict[str, int], dict[tuple[str, str], Counter[str]]]:
+    """Responses per classifier, most first; and per report row, the classifiers that gave its AF labels."""
+    used = Counter(r.classifier or "none (unlabelled)" for r in rows)
+    versions = scenario_versions(rows)
+    return dict(used.most_common()), af_sources(rows, lambda row: row_scenario(row, versions))
 
 
 def _check_models(db: Path, known: Sequence[str], chosen: Sequence[str] | None) -> None:
