@@ -11,7 +11,8 @@ import jsonschema
 import numpy as np
 
 from afgap.records import Design
-from afgap.report.contrasts import footer_lines, to_document, to_jsonl, trend_line
+from afgap.report.contrasts import footer_lines, to_document, trend_line
+from afgap.report.formats import document_text
 from afgap.stats.analysis import Settings
 from afgap.stats.contrasts import analyse_designs
 from afgap.stats.trend import Trend
@@ -43,7 +44,7 @@ def test_the_document_validates_and_names_each_contrast() -> None:
 
 def test_jsonl_lines_are_contrast_rows() -> None:
     one_row = {"$defs": SHIPPED["$defs"], "$ref": "#/$defs/contrast"}
-    lines = to_jsonl(_found()).splitlines()
+    lines = document_text(to_document(_found()), jsonl=True, rows="contrasts").splitlines()
     assert len(lines) == 6
     for line in lines:
         row = json.loads(line)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -45,8 +44,6 @@ def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
         print_comparison(out_console(), comparison, labels)
         return
     writers = {
-        OutputFormat.json: lambda: formats.to_json(comparison, labels),
-        OutputFormat.jsonl: lambda: formats.to_jsonl(comparison, labels),
         OutputFormat.csv: lambda: formats.to_csv(comparison, af_sources(run.af)),
         OutputFormat.markdown: lambda: formats.to_markdown(comparison, labels),
     }
@@ -73,11 +70,7 @@ def _design(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
         return
     if fmt in (OutputFormat.json, OutputFormat.jsonl):
         doc = with_af_labels(contrasts.to_document(found, labels), run.af, rows="contrasts")
-        if fmt is OutputFormat.json:
-            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-            return
-        head = {"schema": doc["schema"], "settings": doc["settings"]}
-        sys.stdout.write("".join(json.dumps({**head, **row}) + "\n" for row in doc["contrasts"]))
+        sys.stdout.write(formats.document_text(doc, fmt is OutputFormat.jsonl, rows="contrasts"))
         return
     # A contrast row is named after its contrast; its AF labels are its scenario's.
     by_scenario = af_sources(run.af)
@@ -102,11 +95,7 @@ def _json(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     doc = with_af_labels(formats.to_document(run.comparison, labels), run.af)
     for row in doc["models"] if run.corrected else []:
         row["misclassification"] = extra.get((row["model"], row["scenario"]))
-    if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return
-    head = {"schema": doc["schema"], "settings": doc["settings"]}
-    sys.stdout.write("".join(json.dumps({**head, **row}) + "\n" for row in doc["models"]))
+    sys.stdout.write(formats.document_text(doc, fmt is OutputFormat.jsonl))
 
 
 def _af_lines(run: ComparisonRun) -> None:

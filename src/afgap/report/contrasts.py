@@ -7,7 +7,6 @@ definition serves both); `scenario`, `condition` and `reference` say which contr
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
 
@@ -73,18 +72,6 @@ def _trend_dict(trend: Trend) -> dict[str, Any]:
     record = asdict(trend)
     record["levels"] = list(trend.levels)
     return record
-
-
-def to_json(found: DesignComparison, classifier: str | None = None) -> str:
-    """One compare@2 JSON document."""
-    return json.dumps(to_document(found, classifier), indent=2) + "\n"
-
-
-def to_jsonl(found: DesignComparison, classifier: str | None = None) -> str:
-    """One line per contrast row, each with the schema and settings so it stands alone."""
-    settings = settings_dict(found.comparison, classifier)
-    rows = [contrast_dict(found, i) for i in range(len(found.comparison.models))]
-    return "".join(json.dumps({"schema": SCHEMA, "settings": settings, **row}) + "\n" for row in rows)
 
 
 def trend_line(trend: Trend) -> str:

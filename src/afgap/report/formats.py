@@ -110,17 +110,16 @@ def to_document(comparison: Comparison, classifier: str | None = None) -> dict[s
 
 def to_json(comparison: Comparison, classifier: str | None = None) -> str:
     """One JSON document."""
-    return json.dumps(to_document(comparison, classifier), indent=2) + "\n"
+    return document_text(to_document(comparison, classifier))
 
 
-def to_jsonl(comparison: Comparison, classifier: str | None = None) -> str:
-    """One line per model, each carrying the schema and settings so a line stands alone in a pipeline."""
-    settings = settings_dict(comparison, classifier)
-    lines = [
-        json.dumps({"schema": SCHEMA, "settings": settings, **_full_row(m, comparison)})
-        for m in comparison.models
-    ]
-    return "".join(line + "\n" for line in lines)
+def document_text(doc: dict[str, Any], jsonl: bool = False, rows: str = "models") -> str:
+    """A compare document as indented JSON, or as JSONL: one line per row (`models` in compare@1,
+    `contrasts` in compare@2), each carrying the schema and settings so a line stands alone in a pipeline."""
+    if not jsonl:
+        return json.dumps(doc, indent=2) + "\n"
+    head = {"schema": doc["schema"], "settings": doc["settings"]}
+    return "".join(json.dumps({**head, **row}) + "\n" for row in doc[rows])
 
 
 CSV_COLUMNS = (
