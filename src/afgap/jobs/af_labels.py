@@ -10,7 +10,7 @@ Compliance validations are listed in the report; `--correct-misclassification FI
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,6 @@ from afgap.jobs.validate_judge import ValidationReport, read_report
 from afgap.report.af_labels import AfFigures, AfLabels
 from afgap.stats.af_correction import ConfusionCounts, Interval, corrected_af
 from afgap.stats.analysis import ModelData, ModelResult, Settings
-from afgap.store.database import StoredOutcome
 
 Key = tuple[str, str]
 
@@ -44,14 +43,15 @@ def read_validations(paths: Sequence[Path]) -> tuple[ValidationReport, ...]:
     return tuple(reports)
 
 
-def af_sources(
-    rows: Sequence[StoredOutcome], label: Callable[[StoredOutcome], str]
-) -> dict[Key, Counter[str]]:
-    """Per (model, scenario row label), the classifiers that gave its AF labels, with their counts."""
+def af_sources(labelled: Iterable[tuple[Key, str | None, bool | None, int]]) -> dict[Key, Counter[str]]:
+    """Per (model, scenario row label), the classifiers that gave its AF labels, with their counts.
+
+    `labelled`: (row key, classifier, AF verdict, how many responses) for each response or counted group.
+    """
     found: dict[Key, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        if row.af_reasoning is not None and row.classifier:
-            found[(row.model, label(row))][row.classifier] += 1
+    for key, classifier, af_reasoning, count in labelled:
+        if af_reasoning is not None and classifier:
+            found[key][classifier] += count
     return dict(found)
 
 

@@ -214,7 +214,8 @@ def _labels_of(rows: Sequence[StoredOutcome]) -> tuple[dict[str, int], dict[tupl
     """Responses per classifier, most first; and per report row, the classifiers that gave its AF labels."""
     used = Counter(r.classifier or "none (unlabelled)" for r in rows)
     versions = scenario_versions(rows)
-    return dict(used.most_common()), af_sources(rows, lambda row: row_scenario(row, versions))
+    labelled = (((r.model, row_scenario(r, versions)), r.classifier, r.af_reasoning, 1) for r in rows)
+    return dict(used.most_common()), af_sources(labelled)
 
 
 def _check_models(db: Path, known: Sequence[str], chosen: Sequence[str] | None) -> None:

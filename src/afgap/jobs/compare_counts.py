@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from afgap.errors import InputError
+from afgap.jobs.af_labels import af_sources
 from afgap.records import TWO_CONDITION, Design
 from afgap.stats.tabulate import count_array
 from afgap.stats.types import ModelData
@@ -29,7 +30,7 @@ class Counted:
     notes: list[str]
     labels_used: dict[str, int]
     af_sources: dict[tuple[str, str], Counter[str]]
-    """Per (model, scenario row), the classifiers that gave its AF labels, as jobs.af_labels.af_sources."""
+    """Per (model, scenario row), the classifiers that gave its AF labels (jobs.af_labels.af_sources)."""
 
 
 def counted_data(
@@ -49,7 +50,7 @@ def counted_data(
         _model_data(chosen, versions),
         notes_for(versions),
         _labels_used(chosen),
-        _af_sources(chosen, versions),
+        af_sources(((g.model, _label(g, versions)), g.classifier, g.af_reasoning, g.count) for g in chosen),
     )
 
 
@@ -105,16 +106,6 @@ def _model_data(groups: Sequence[OutcomeCount], versions: Mapping[str, Counter[s
         )
         for (model, name), found in sorted(rows.items())
     ]
-
-
-def _af_sources(
-    groups: Sequence[OutcomeCount], versions: Mapping[str, Counter[str]]
-) -> dict[tuple[str, str], Counter[str]]:
-    found: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for g in groups:
-        if g.af_reasoning is not None and g.classifier:
-            found[(g.model, _label(g, versions))][g.classifier] += g.count
-    return dict(found)
 
 
 def notes_for(versions: Mapping[str, Counter[str]]) -> list[str]:
