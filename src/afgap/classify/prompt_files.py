@@ -52,11 +52,11 @@ class PromptFile:
     ) -> tuple[Message, ...]:
         """The one user turn asking about a response (a value missing is rendered as "(none)")."""
         values = dict(zip(VARIABLES, (scratchpad, output, request, response), strict=True))
+        # A template may still fail on one response's text (`{{ output[9] }}` on a short answer); the
+        # questions are all built before any call, so that is an input error, not a failed run.
         try:
             text = self.template.render({k: (v or "").strip() or "(none)" for k, v in values.items()})
-        except (
-            TemplateError
-        ) as exc:  # e.g. `{{ output[9] }}` on a short answer; asks are built before any call
+        except TemplateError as exc:
             raise InputError(f"judge prompt {self.version}: {_template_error(exc)}") from None
         return (Message(role="user", content=text),)
 
@@ -82,10 +82,9 @@ def compile_prompt(judge: JudgeName, text: str, fmt: ReplyFormat | None = None) 
         raise InputError(
             f"unknown variable {', '.join(unknown)}; a judge prompt may use {', '.join(VARIABLES)}"
         )
+    # A sandbox refusal or an unknown filter shows up now, not in the middle of a run.
     try:
-        template.render(
-            dict.fromkeys(VARIABLES, "x")
-        )  # a sandbox refusal or bad filter shows up now, not mid-run
+        template.render(dict.fromkeys(VARIABLES, "x"))
     except TemplateError as exc:
         raise InputError(_template_error(exc)) from None
     chosen = fmt or detect_format(text)
