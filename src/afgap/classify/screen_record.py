@@ -16,6 +16,14 @@ REAL_TEXT = {
 }
 
 
+def is_screen(classifier: str) -> bool:
+    """Whether labels of this classifier come from an offline screen (every version is named screen@N).
+
+    Here rather than asked of classify.screen: reports need the answer without loading the screen's lexicon.
+    """
+    return classifier.split("@")[0] == "screen"
+
+
 def real_text_record(classifier: str) -> str:
     """One clause on a screen version's accuracy on real text, or that it has none."""
     return REAL_TEXT.get(classifier, "unvalidated on real text")

@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field
 from html import escape
 from typing import Any
 
-from afgap.classify.screen import CLASSIFIER as SCREEN
-from afgap.classify.screen_record import real_text_record
+from afgap.classify.screen_record import is_screen, real_text_record
 from afgap.report.safe import terminal
 from afgap.stats.af_correction import CorrectedRate
 
@@ -72,7 +71,7 @@ def af_note(labels: AfLabels) -> str | None:
         found = matched.get(source)
         if found is not None:
             parts.append(f"{source}, {_quality(found)}; corrected for its Se/Sp beside the raw rate")
-        elif source.split("@")[0] == SCREEN.split("@")[0]:
+        elif is_screen(source):
             parts.append(f"offline screen ({source}), {real_text_record(source)}")
         else:
             parts.append(f"{source}, unvalidated")
