@@ -58,7 +58,9 @@ def test_schema_is_pinned(db: Path) -> None:
         mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
         design_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(designs)")]
         anti_lab_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(anti_lab_labels)")]
-    assert version == SCHEMA_VERSION == 11
+        count_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(cell_counts)")]
+        triggers = store.conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'").fetchone()
+    assert version == SCHEMA_VERSION == 12
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
@@ -66,6 +68,7 @@ def test_schema_is_pinned(db: Path) -> None:
     assert columns[-3:] == ["prompt_id", "cache_write_tokens", "cache_read_tokens"]
     assert design_columns == ["scenario_hash", "scenario", "conditions", "reference", "levels"]
     assert anti_lab_columns[:4] == ["response_id", "classifier", "strength", "choice"]
+    assert count_columns[-3:] == ["simulated", "count", "first_id"] and triggers == (6,)
 
 
 def test_not_an_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:

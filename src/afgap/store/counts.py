@@ -2,8 +2,9 @@
 
 `outcome_counts` groups the responses the statistics would see (each with its preferred label, as
 `Reads.outcomes` picks it) by cell and outcome, so compare reads thousands of groups instead of a
-million rows. It answers None when a group count could differ from counting rows one by one: a cell
-stored twice (the row-wise reading keeps the later) or a response with two equally preferred labels.
+million rows: the groups the store keeps when they are fresh (store/count_summary.py), else grouped
+here. It answers None when a group count could differ from counting rows one by one: a cell stored twice
+(the row-wise reading keeps the later) or a response with two equally preferred labels.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from afgap.records import Outcome
+from afgap.store.count_summary import Summary
 from afgap.store.reads import _bool, _label_filter, _resolved
 
 
@@ -47,6 +49,33 @@ class Counts:
     ) -> list[OutcomeCount] | None:
         """Responses counted per cell, outcome and label; None when counting groups would differ."""
         where, params = _models(models)
+        grouped = None
+        if classifier is None:
+            summary = Summary(self.conn)
+            with summary.snapshot():  # the flag and the groups it vouches for, read as of one moment
+                state = summary.state()
+                if state == (True, True):
+                    grouped = summary.rows(where, params)
+            if state == (True, False) and not where:
+                return None  # some models' responses alone may still be countable: then regroup
+        if grouped is None:
+            grouped = self._grouped(where, params, classifier)
+        if grouped is None:
+            return None
+        names = dict(self.conn.execute("SELECT id, text FROM names").fetchall())
+        return [_count((*[names[i] for i in row[:5]], *row[5:])) for row in grouped]
+
+    def refresh_counts(self) -> None:
+        """Bring the kept counts up to date with the responses, if a write has left them stale."""
+        summary = Summary(self.conn)
+        state = summary.state()
+        if state is None or state[0]:
+            return
+        with self.transaction():  # type: ignore[attr-defined]  # Writes provides it
+            summary.replace(self._grouped("", [], None))
+
+    def _grouped(self, where: str, params: list[Any], classifier: str | None) -> list[tuple[Any, ...]] | None:
+        """The groups (as `GROUP_COLUMNS`), grouped from the responses; None if they would differ."""
         duplicate = f"""SELECT 1 FROM response_rows r{where}
             GROUP BY {_CELL_IDS}, sample
             HAVING COUNT(*) > 1 LIMIT 1"""
@@ -55,17 +84,15 @@ class Counts:
         label_filter, label_params = self._best_label(classifier)
         # NOT INDEXED: a scan in id order, then one sort for the groups, beats visiting a million rows
         # in the cell index's order (6 s against 8 s at 1,000,000 responses).
-        # Grouped by the names' ids (the table behind the `responses` view), spelled out afterwards.
+        # Grouped by the names' ids (the table behind the `responses` view), spelled out by the caller.
         sql = f"""SELECT {_CELL_IDS}, r.status, l.outcome,
                     l.af_reasoning, l.classifier, MAX(r.simulated), COUNT(*), MIN(r.id)
                   FROM response_rows r NOT INDEXED
                   LEFT JOIN labels l ON l.response_id = r.id AND {label_filter}{where}
                   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"""
         grouped = self.conn.execute(sql, [*label_params, *params]).fetchall()
-        names = dict(self.conn.execute("SELECT id, text FROM names").fetchall())
-        counted = [_count((*[names[i] for i in row[:5]], *row[5:])) for row in grouped]
         total = self.conn.execute(f"SELECT COUNT(*) FROM response_rows r{where}", params).fetchone()[0]
-        return counted if sum(c.count for c in counted) == total else None
+        return grouped if sum(row[10] for row in grouped) == total else None
 
     def _best_label(self, classifier: str | None) -> tuple[str, list[Any]]:
         """The JOIN condition picking each response's preferred label, cheapest first."""

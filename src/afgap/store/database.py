@@ -8,6 +8,7 @@ store/rows.py; the records its reads return are importable from here too, beside
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -66,6 +67,7 @@ def open_store(
         # with query_only: a read command never changes a byte.
         store = _open_writable(path, patience)
         store.conn.execute("PRAGMA query_only=ON")
+        store.writes = False
         return store
     except ReadOnlyStoreError:
         if version < SCHEMA_VERSION:
@@ -74,7 +76,7 @@ def open_store(
                 "read-only: run any writing command (e.g. `afgap classify`) on it once with write "
                 "access to upgrade it"
             ) from None
-        return Store(_connect_readonly(path), path)
+        return Store(_connect_readonly(path), path, writes=False)
 
 
 def _uri(path: Path, query: str) -> str:
@@ -165,10 +167,13 @@ def _check_is_ours(conn: sqlite3.Connection, path: Path) -> int:
 class Store(Reads, Counts, Writes, Imports):
     """A migrated connection with afgap's reads and writes."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, patience: Patience | None = None) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, patience: Patience | None = None, *, writes: bool = True
+    ) -> None:
         self.conn = conn
         self.path = path
         self.patience = patience or Patience()
+        self.writes = writes  # False when opened for reading only
         self._prompt_ids: dict[str, int] = {}  # messages JSON -> prompts.id, for this connection's writes
         self.name_ids = NameIds()  # model, scenario, ... -> names.id, for this connection's writes
 
@@ -179,5 +184,16 @@ class Store(Reads, Counts, Writes, Imports):
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is None and self.writes:
+                self._refresh_counts_if_possible()
+        finally:
+            self.close()
+
+    def _refresh_counts_if_possible(self) -> None:
+        """A writing command's last step: regroup the kept counts its writes left stale."""
+        # On failure (a full disk, a lock held past patience) only a shortcut for compare is lost: it
+        # groups the responses itself while the counts are stale.
+        with contextlib.suppress(StoreError, sqlite3.Error):
+            self.refresh_counts()

@@ -16,6 +16,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 
+from afgap.store.count_summary import ImportTally, Summary
 from afgap.store.names import NAMED, NameIds, stored_columns
 
 # The columns an import sets besides id and request hash (the rest keep the schema's defaults).
@@ -48,6 +49,10 @@ _INSERT_LABEL = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CELL_AT = [IMPORT_COLUMNS.index(name) for name in _CELL]
+# In a row's INSERT parameters (its id, then IMPORT_COLUMNS' values): the cell's five name ids, the status.
+_TALLY_CELL = slice(IMPORT_COLUMNS.index("model") + 1, IMPORT_COLUMNS.index("condition") + 2)
+_TALLY_STATUS = IMPORT_COLUMNS.index("status") + 1
+assert IMPORT_COLUMNS[-1] == "simulated"  # ImportTally reads the flag last
 # A bulk load dirties many pages; a larger page cache keeps SQLite from spilling them mid-transaction.
 _CACHE_KIB = 65536
 
@@ -81,6 +86,14 @@ class Imports:
         named = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM names").fetchone()[0]
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_present (cell PRIMARY KEY, line)")
         self.conn.execute("DELETE FROM temp.import_present")
+        # The kept counts: this transaction keeps them itself, without a trigger firing per row. Stale
+        # or uncountable ones stay so; fresh ones get the import's groups added.
+        summary = Summary(self.conn)
+        state = summary.state()
+        triggers = summary.triggers_off() if state is not None else []
+        tally = (
+            ImportTally(summary.rows("", []), _TALLY_CELL, _TALLY_STATUS) if state == (True, True) else None
+        )
         seen = inserted = 0
         for chunk in chunks:
             values = self._with_ids(chunk, base)
@@ -88,11 +101,16 @@ class Imports:
             kept = chunk if stored == len(chunk) else self._skipped(chunk, values, base, duplicate)
             labels = [(base + line, *label, row[_CREATED]) for line, row, found in kept for label in found]
             self.conn.executemany(_INSERT_LABEL, labels)
+            if tally is not None:
+                tally.add(_stored(chunk, values, kept))
             seen += len(chunk)
             inserted += len(kept)
         if not inserted:  # every cell was already stored: the import's own time is the one name added
             self.conn.execute("DELETE FROM names WHERE id > ?", (named,))
             self.name_ids.clear()
+        elif tally is not None:
+            summary.replace(tally.result())
+        summary.triggers_on(triggers)
         return inserted, seen - inserted
 
     def _with_ids(self, chunk: Sequence[Staged], base: int) -> list[tuple[object, ...]]:
@@ -133,6 +151,17 @@ class Imports:
         if earlier is not None:
             raise duplicate(line, earlier[0])
         self.conn.execute("INSERT INTO temp.import_present VALUES (?, ?)", (key, line))
+
+
+def _stored(
+    chunk: Sequence[Staged], values: Sequence[tuple[object, ...]], kept: Sequence[Staged]
+) -> Iterable[tuple[tuple[object, ...], Sequence[LabelValues]]]:
+    """The INSERT parameters and labels of the chunk's stored rows."""
+    pairs = zip(values, (found for _, _, found in chunk), strict=True)
+    if len(kept) == len(chunk):
+        return pairs
+    stored = {line for line, _, _ in kept}
+    return [pair for pair, (line, _, _) in zip(pairs, chunk, strict=True) if line in stored]
 
 
 def import_values(
