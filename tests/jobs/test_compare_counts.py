@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,20 @@ def test_they_agree_on_a_chosen_scenario_and_classifier(
 ) -> None:
     counted, rowwise = _both(demo_store, monkeypatch, **options)
     assert counted == rowwise
+
+
+def test_kept_and_regrouped_counts_agree_byte_for_byte(tmp_path: Path, demo_store: Path) -> None:
+    """The counts the store keeps (fresh after the fixture's last write) and those grouped afresh."""
+    stale = tmp_path / "stale.sqlite"
+    with open_store(demo_store, readonly=True) as store:
+        assert store.conn.execute("SELECT fresh, countable FROM count_state").fetchone() == (1, 1)
+    shutil.copyfile(demo_store, stale)
+    with sqlite3.connect(stale) as conn:
+        conn.execute("UPDATE count_state SET fresh = 0")
+    kept = compare_run(demo_store, ["all"], Settings(n_boot=200))
+    regrouped = compare_run(stale, ["all"], Settings(n_boot=200))
+    assert to_json(kept.comparison) == to_json(regrouped.comparison).replace(str(stale), str(demo_store))
+    assert kept.labels_used == regrouped.labels_used
 
 
 def test_the_counted_path_is_the_one_taken(demo_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
