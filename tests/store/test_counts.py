@@ -22,7 +22,7 @@ def test_counts_group_responses_by_cell_and_outcome(tmp_path: Path) -> None:
         store.import_records([(_record(0, "unmonitored"), [_label(Outcome.REFUSE)])])
         found = store.outcome_counts()
     assert found is not None
-    assert sorted((c.condition, c.outcome, c.count) for c in found) == [
+    assert sorted((c.condition, c.outcome, c.responses) for c in found) == [
         ("monitored", Outcome.COMPLY, 3),
         ("unmonitored", Outcome.REFUSE, 1),
     ]

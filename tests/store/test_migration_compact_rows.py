@@ -109,7 +109,7 @@ def test_the_upgrade_keeps_every_row_as_the_view_shows_it(tmp_path: Path) -> Non
         assert store.completed_hashes() == {f"{10:064x}", f"{11:064x}"}
         assert store.stored_count([f"{12:064x}", "import:20"]) == 1
         counts = store.outcome_counts()
-        assert counts is not None and sum(c.count for c in counts) == 5
+        assert counts is not None and sum(c.responses for c in counts) == 5
         assert {c.model for c in counts} == {"sim/faker", "lab/m"}
     assert _dump(path) == before
 

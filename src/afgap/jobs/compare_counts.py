@@ -50,7 +50,9 @@ def counted_data(
         _model_data(chosen, versions),
         notes_for(versions),
         _labels_used(chosen),
-        af_sources(((g.model, _label(g, versions)), g.classifier, g.af_reasoning, g.count) for g in chosen),
+        af_sources(
+            ((g.model, _label(g, versions)), g.classifier, g.af_reasoning, g.responses) for g in chosen
+        ),
     )
 
 
@@ -67,7 +69,7 @@ def version_tag(scenario_hash: str) -> str:
 def _versions(groups: Sequence[OutcomeCount]) -> dict[str, Counter[str]]:
     versions: dict[str, Counter[str]] = defaultdict(Counter)
     for g in groups:
-        versions[g.scenario][version_tag(g.scenario_hash)] += g.count
+        versions[g.scenario][version_tag(g.scenario_hash)] += g.responses
     return dict(versions)
 
 
@@ -101,7 +103,7 @@ def _model_data(groups: Sequence[OutcomeCount], versions: Mapping[str, Counter[s
             simulated=any(g.simulated for g in found),
             observations=(),
             counts=count_array(
-                [(g.query_id, g.condition, g.outcome, g.af_reasoning, g.count) for g in found]
+                [(g.query_id, g.condition, g.outcome, g.af_reasoning, g.responses) for g in found]
             ),
         )
         for (model, name), found in sorted(rows.items())
@@ -127,7 +129,7 @@ def _labels_used(groups: Sequence[OutcomeCount]) -> dict[str, int]:
     used: Counter[str] = Counter()
     for g in groups:
         name = g.classifier or UNLABELLED
-        used[name] += g.count
+        used[name] += g.responses
         first[name] = min(first.get(name, g.first_id), g.first_id)
     ordered = Counter({name: used[name] for name in sorted(used, key=first.__getitem__)})
     return dict(ordered.most_common())

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from afgap.records import Outcome
 from afgap.store.count_summary import Summary
-from afgap.store.reads import _bool, _label_filter, _resolved
+from afgap.store.reads import _label_filter, _resolved
 
 
-@dataclass(frozen=True)
-class OutcomeCount:
+class OutcomeCount(NamedTuple):  # a tuple: a million-response compare builds 120,000 of them
     """How many responses of one (model, scenario version, query, condition) share an outcome and label."""
 
     model: str
@@ -32,7 +30,7 @@ class OutcomeCount:
     af_reasoning: bool | None
     classifier: str | None
     simulated: bool
-    count: int
+    responses: int  # how many
     first_id: int  # the smallest response id in the group: row order, for ties between classifiers
 
 
@@ -63,7 +61,7 @@ class Counts:
         if grouped is None:
             return None
         names = dict(self.conn.execute("SELECT id, text FROM names").fetchall())
-        return [_count((*[names[i] for i in row[:5]], *row[5:])) for row in grouped]
+        return _spelled(grouped, names)
 
     def refresh_counts(self) -> None:
         """Bring the kept counts up to date with the responses, if a write has left them stale."""
@@ -118,19 +116,27 @@ def _models(models: Sequence[str] | None) -> tuple[str, list[Any]]:
     return f" WHERE r.model_ref IN (SELECT id FROM names WHERE text IN ({marks}))", list(models)
 
 
-def _count(row: tuple[Any, ...]) -> OutcomeCount:
-    model, scenario, scenario_hash, query_id, condition, status, outcome, af, classifier, *rest = row
-    simulated, count, first_id = rest
-    return OutcomeCount(
+def _spelled(grouped: Sequence[Sequence[Any]], names: dict[int, str]) -> list[OutcomeCount]:
+    """The groups with their names spelled out and their outcomes resolved."""
+    name = names.__getitem__
+    counted = []
+    for (
         model,
         scenario,
         scenario_hash,
         query_id,
         condition,
-        _resolved(status, outcome),
-        _bool(af),
+        status,
+        outcome,
+        af,
         classifier,
-        bool(simulated),
-        count,
-        first_id,
-    )
+        *rest,
+    ) in grouped:
+        simulated, count, first_id = rest
+        cell = (name(model), name(scenario), name(scenario_hash), name(query_id), name(condition))
+        resolved = _resolved(status, outcome)
+        af_reasoning = None if af is None else bool(af)
+        counted.append(
+            OutcomeCount(*cell, resolved, af_reasoning, classifier, bool(simulated), count, first_id)
+        )
+    return counted
