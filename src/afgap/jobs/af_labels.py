@@ -12,20 +12,28 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from afgap.errors import InputError
-from afgap.jobs.validate_judge import ValidationReport, read_report
 from afgap.report.af_labels import AfFigures, AfLabels
 from afgap.stats.af_correction import ConfusionCounts, Interval, corrected_af
 from afgap.stats.analysis import ModelData, ModelResult, Settings
+
+if TYPE_CHECKING:
+    from afgap.jobs.validate_judge import ValidationReport
 
 Key = tuple[str, str]
 
 
 def read_validations(paths: Sequence[Path]) -> tuple[ValidationReport, ...]:
     """The `--validation` documents: afgap/validation@1 only (they name the classifier), one each."""
+    if not paths:
+        return ()
+    # Imported here: the validate-judge job (judges, prompt files) is needed only with --validation.
+    from afgap.jobs.validate_judge import read_report
+
     reports = []
     for path in paths:
         report = read_report(path)

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +29,6 @@ from afgap.jobs.af_labels import af_labels, af_sources
 from afgap.jobs.antilab import with_anti_lab_rows
 from afgap.jobs.compare_counts import counted_data, notes_for, version_tag
 from afgap.jobs.sequential import mark_sequential
-from afgap.jobs.validate_judge import ValidationReport, read_report
 from afgap.records import CONDITION_NAME, TWO_CONDITION, Design
 from afgap.report.af_labels import AfLabels
 from afgap.settings import check_seed
@@ -37,6 +37,9 @@ from afgap.stats.contrasts import DesignComparison, analyse_designs
 from afgap.stats.misclassification import ClassifierAccuracy, CorrectedGap, corrected_gap
 from afgap.stats.pooled import POOLED_PREFIX, pool_scenarios
 from afgap.store.database import StoredOutcome, open_store
+
+if TYPE_CHECKING:
+    from afgap.jobs.validate_judge import ValidationReport
 
 ALL_MODELS = "all"
 
@@ -307,6 +310,8 @@ def read_accuracy(value: str) -> ClassifierAccuracy:
     """`SENS,SPEC[,N_POS,N_NEG]`, or a JSON file written by `afgap validate-judge --format json`."""
     path = Path(value)
     if path.is_file():
+        from afgap.jobs.validate_judge import read_report  # only for a file: its job's imports are many
+
         report = read_report(path)
         return ClassifierAccuracy(report.recall, report.specificity, report.n_positive, report.n_negative)
     parts = value.split(",")
