@@ -98,3 +98,32 @@ def test_cells_already_stored_are_counted_and_repeated_ones_still_refused(tmp_pa
     with open_store(db, readonly=True) as store:
         labels = {(o.query_id, o.classifier) for o in store.outcomes()}
     assert labels == {(f"q{i}", "import@1") for i in range(7)}
+
+
+@pytest.mark.parametrize(
+    ("repeats", "message"),
+    [
+        ({6: 1}, r"bad.jsonl:7: duplicates line 2"),  # a later chunk
+        ({3: 0, 7: 0}, r"bad.jsonl:4: duplicates line 1"),  # three times: the second names the first
+        ({7: 2, 5: 4}, r"bad.jsonl:6: duplicates line 5"),  # the first repeat in file order wins
+    ],
+)
+def test_a_first_import_finds_repeats_after_storing_and_stores_nothing(
+    tmp_path: Path, repeats: dict[int, int], message: str
+) -> None:
+    """Into a store holding no import, rows go in without a lookup each; repeats are found afterwards."""
+    db = tmp_path / "s.db"
+    lines = _lines(9)
+    for at, original in repeats.items():
+        lines[at] = lines[original]
+    with pytest.raises(ImportFormatError, match=message):
+        import_file(db, _write(tmp_path / "bad.jsonl", lines))
+    assert not db.exists()
+
+
+def test_a_bad_line_before_any_repeat_is_the_error_of_a_first_import(tmp_path: Path) -> None:
+    lines = _lines(8)
+    lines[2] = "{not json"
+    lines[6] = lines[0]
+    with pytest.raises(ImportFormatError, match=r"f.jsonl:3: "):
+        import_file(tmp_path / "s.db", _write(tmp_path / "f.jsonl", lines))

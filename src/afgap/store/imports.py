@@ -16,6 +16,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 
+from afgap.errors import ImportFormatError
 from afgap.store.count_summary import ImportTally, Summary
 from afgap.store.names import NAMED, NameIds, stored_columns
 
@@ -43,6 +44,19 @@ _INSERT = (
     f"SELECT ?1, {', '.join(f'?{i + 2}' for i in range(len(IMPORT_COLUMNS)))} "
     f"WHERE NOT EXISTS (SELECT 1 FROM response_rows WHERE {_SAME_CELL})"
 )
+# The same row, without first looking its cell up: for an import no stored cell can equal (see _import).
+_INSERT_UNSEEN = (
+    f"INSERT INTO response_rows (id, {', '.join(_STORED)}) VALUES ({', '.join('?' * (len(_STORED) + 1))})"
+)
+# Whether any import's scenario version is stored (`import:<scenario>`, as its name in `names`).
+_ANY_IMPORT = "SELECT 1 FROM names WHERE text >= 'import:' AND text < 'import;' LIMIT 1"
+_CELL_IDS = ", ".join(NAMED.get(name, name) for name in _CELL)
+_ANY_REPEAT = f"SELECT 1 FROM response_rows WHERE id > ? GROUP BY {_CELL_IDS} HAVING COUNT(*) > 1 LIMIT 1"
+# The first row (in file order) whose cell an earlier row of the import holds, and that earlier row.
+_FIRST_REPEAT = f"""SELECT id, earlier FROM (
+        SELECT id, LAG(id) OVER (PARTITION BY {_CELL_IDS} ORDER BY id) AS earlier
+        FROM response_rows WHERE id > ?)
+    WHERE earlier IS NOT NULL ORDER BY id LIMIT 1"""
 _HOLDER = f"SELECT id FROM response_rows WHERE {' AND '.join(f'{NAMED.get(n, n)} = ?' for n in _CELL)}"
 _INSERT_LABEL = (
     "INSERT INTO labels (response_id, classifier, strength, outcome, af_reasoning, rule, score, created_at) "
@@ -94,17 +108,29 @@ class Imports:
         tally = (
             ImportTally(summary.rows("", []), _TALLY_CELL, _TALLY_STATUS) if state == (True, True) else None
         )
+        # An import's cells carry `import:<scenario>` as their scenario version, so while none is stored no
+        # stored cell can equal one of this import's: each row goes in without a lookup of its cell first,
+        # and a line repeating an earlier one is found afterwards, in one pass over the cell index.
+        unseen = self.conn.execute(_ANY_IMPORT).fetchone() is None
+        insert = _INSERT_UNSEEN if unseen else _INSERT
         seen = inserted = 0
-        for chunk in chunks:
-            values = self._with_ids(chunk, base)
-            stored = self.conn.executemany(_INSERT, values).rowcount
-            kept = chunk if stored == len(chunk) else self._skipped(chunk, values, base, duplicate)
-            labels = [(base + line, *label, row[_CREATED]) for line, row, found in kept for label in found]
-            self.conn.executemany(_INSERT_LABEL, labels)
-            if tally is not None:
-                tally.add(_stored(chunk, values, kept))
-            seen += len(chunk)
-            inserted += len(kept)
+        try:
+            for chunk in chunks:
+                values = self._with_ids(chunk, base)
+                stored = self.conn.executemany(insert, values).rowcount
+                kept = chunk if stored == len(chunk) else self._skipped(chunk, values, base, duplicate)
+                labels = [(base + line, *lab, row[_CREATED]) for line, row, found in kept for lab in found]
+                self.conn.executemany(_INSERT_LABEL, labels)
+                if tally is not None:
+                    tally.add(_stored(chunk, values, kept))
+                seen += len(chunk)
+                inserted += len(kept)
+        except ImportFormatError:
+            if unseen:  # a repeat before the bad line is the first error, as it is when streamed
+                self._no_repeats(base, duplicate)
+            raise
+        if unseen:
+            self._no_repeats(base, duplicate)
         if not inserted:  # every cell was already stored: the import's own time is the one name added
             self.conn.execute("DELETE FROM names WHERE id > ?", (named,))
             self.name_ids.clear()
@@ -112,6 +138,13 @@ class Imports:
             summary.replace(tally.result())
         summary.triggers_on(triggers)
         return inserted, seen - inserted
+
+    def _no_repeats(self, base: int, duplicate: Callable[[int, int], Exception]) -> None:
+        """Raise `duplicate` at the first line repeating an earlier line's cell, if any does."""
+        if self.conn.execute(_ANY_REPEAT, (base,)).fetchone() is None:
+            return
+        line, earlier = self.conn.execute(_FIRST_REPEAT, (base,)).fetchone()
+        raise duplicate(line - base, earlier - base)
 
     def _with_ids(self, chunk: Sequence[Staged], base: int) -> list[tuple[object, ...]]:
         """Each row's INSERT parameters: its id, then its values with every name as its id in `names`."""
