@@ -14,7 +14,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -124,12 +123,21 @@ def _fast(path: Path, number: int, raw: bytes, now: str) -> Staged | None:
         return None
     if type(obj) is not dict or not obj.keys() <= _FIELDS:
         return None
-    cell = _cell(obj)
-    outcome = obj.get("outcome")
-    query, response = obj.get("query"), obj.get("response")
-    af, simulated = obj.get("af_reasoning"), obj.get("simulated", False)
+    # Once per line, a million times: one lookup per field, the names checked once per distinct triple.
+    get = obj.get
+    model, scenario, condition = get("model"), get("scenario"), get("condition")
+    query_id, sample, outcome = get("query_id"), get("sample", 0), get("outcome")
+    query, response = get("query"), get("response")
+    af, simulated = get("af_reasoning"), get("simulated", False)
+    if type(model) is not str or type(scenario) is not str or type(condition) is not str:
+        return None
+    names = _names(model, scenario, condition)
     if (
-        cell is None
+        names is None
+        or type(query_id) is not str
+        or not query_id
+        or type(sample) is not int
+        or not 0 <= sample <= MAX_SAMPLE_INDEX
         or type(outcome) is not str
         or outcome not in _OUTCOMES
         or not (af is None or type(af) is bool)
@@ -138,24 +146,24 @@ def _fast(path: Path, number: int, raw: bytes, now: str) -> Staged | None:
         or not (response is None or type(response) is str)
     ):
         return None
-    printable_name(path, number, "model", cell[0])
-    printable_name(path, number, "scenario", cell[1])
+    if names:
+        raise ImportFormatError(f"{path}:{number}: {names}")
     labels = [] if outcome in _FAILED else [_imported_label(outcome, af)]
+    cell = (model, scenario, query_id, condition, sample)
     return number, _row(cell, outcome, query, response, simulated, now), labels
 
 
-def _cell(obj: dict[str, Any]) -> tuple[str, str, str, str, int] | None:
-    """(model, scenario, query_id, condition, sample) when each has its exact valid type, else None."""
-    model, scenario, query_id = obj.get("model"), obj.get("scenario"), obj.get("query_id")
-    condition, sample = obj.get("condition"), obj.get("sample", 0)
-    for name in (model, scenario, query_id):
-        if type(name) is not str or not name:
-            return None
-    if type(condition) is not str or not _condition_name(condition):
+@functools.lru_cache(maxsize=4096)
+def _names(model: str, scenario: str, condition: str) -> str | None:
+    """'' when the three names are fine; None when one is not valid (the slow path says how); else what is
+    wrong with one that cannot be displayed safely."""
+    if not model or not scenario or not _condition_name(condition):
         return None
-    if type(sample) is not int or not 0 <= sample <= MAX_SAMPLE_INDEX:
-        return None
-    return model, scenario, query_id, condition, sample  # type: ignore[return-value]  # checked above
+    for field, value in (("model", model), ("scenario", scenario)):
+        bad = _bad_character(value)
+        if bad is not None:
+            return f"field '{field}' contains {bad}"
+    return ""
 
 
 @functools.lru_cache(maxsize=1024)

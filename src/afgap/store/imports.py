@@ -207,9 +207,27 @@ def import_values(
 ) -> tuple[object, ...]:
     """One imported response's IMPORT_COLUMNS values; cell: (model, scenario, query_id, condition, sample)."""
     model, scenario, query_id, condition, sample = cell
-    provider = model.split("/")[0]
-    where = (model, scenario, _scenario_hash(scenario), query_id, condition, sample)
-    return ("import", provider, *where, status, now, query, text, simulated)
+    provider, scenario_hash = _provider(model), _scenario_hash(scenario)
+    return (
+        "import",
+        provider,
+        model,
+        scenario,
+        scenario_hash,
+        query_id,
+        condition,
+        sample,
+        status,
+        now,
+        query,
+        text,
+        simulated,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _provider(model: str) -> str:
+    return model.split("/")[0]
 
 
 @functools.lru_cache(maxsize=1024)
