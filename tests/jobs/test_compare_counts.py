@@ -85,7 +85,7 @@ def test_kept_and_regrouped_counts_agree_byte_for_byte(tmp_path: Path, demo_stor
     """The counts the store keeps (fresh after the fixture's last write) and those grouped afresh."""
     stale = tmp_path / "stale.sqlite"
     with open_store(demo_store, readonly=True) as store:
-        assert store.conn.execute("SELECT fresh, countable FROM count_state").fetchone() == (1, 1)
+        assert store.conn.execute("SELECT fresh, kept FROM count_state").fetchone() == (1, 1)
     shutil.copyfile(demo_store, stale)
     with sqlite3.connect(stale) as conn:
         conn.execute("UPDATE count_state SET fresh = 0")

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from afgap.errors import ImportFormatError
 from afgap.records import Label, Outcome
+from afgap.store import count_summary
 from afgap.store.count_summary import Summary
 from afgap.store.database import Store, open_store
 from afgap.store.imports import Staged, import_values
@@ -258,3 +259,31 @@ def test_an_older_store_with_responses_is_upgraded_with_stale_counts(tmp_path: P
     with open_store(db, readonly=True) as store:
         assert _state(store) == (True, True)
         assert _kept(store) == _regrouped(store) and len(_kept(store)) == 1
+
+
+def test_groups_nearly_as_many_as_responses_are_not_kept(tmp_path: Path) -> None:
+    """Reading them would save nothing over grouping; readers group afresh, and get the same counts."""
+    lines = [
+        _line(n, ("m/a", "s", f"q{n}", "monitored", 0), "comply", [("import@1", "comply", None)])
+        for n in range(1, 1202)
+    ]
+    with open_store(tmp_path / "s.sqlite") as store:
+        _import(store, lines)
+        assert _state(store) == (True, False) and _kept(store) == []
+        counted = store.outcome_counts()
+        assert counted is not None and sum(c.responses for c in counted) == 1201
+
+
+def test_an_import_past_the_tally_limit_keeps_no_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(count_summary, "MAX_TALLY", 3)
+    lines = [
+        _line(n, ("m/a", "s", f"q{n % 5}", "monitored", n), "comply", [("import@1", "comply", None)])
+        for n in range(1, 21)
+    ]
+    with open_store(tmp_path / "s.sqlite") as store:
+        _import(store, lines)
+        assert _state(store) == (True, False) and _kept(store) == []
+        counted = store.outcome_counts()
+        assert counted is not None and sorted(c.responses for c in counted) == [4] * 5

@@ -8,8 +8,9 @@ reader that finds them stale groups the responses itself.
 
 Writers bring them up to date: a bulk import adds its own rows' groups as it streams (the triggers are
 off for that one transaction, which sets the flag itself), and every other writing command regroups once
-when it closes the store (`refresh_counts`). Counts that cannot stand in for the row-by-row reading (a
-cell stored twice, a response with two equally preferred labels) are recorded as such (`countable`).
+when it closes the store (`refresh_counts`). No groups are kept (`kept` = 0: readers group afresh) when
+they could not stand in for the row-by-row reading (a cell stored twice, a response with two equally
+preferred labels) or would save little: more than one group per two responses.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ class Summary:
             self.conn.execute("COMMIT")
 
     def state(self) -> tuple[bool, bool] | None:
-        """(fresh, countable), or None for a store without kept counts."""
+        """(fresh, kept): kept groups are read only when both hold. None for a store older than them."""
         try:
-            row = self.conn.execute("SELECT fresh, countable FROM count_state").fetchone()
+            row = self.conn.execute("SELECT fresh, kept FROM count_state").fetchone()
         except sqlite3.OperationalError:  # a read-only store of an older schema
             return None
         return None if row is None else (bool(row[0]), bool(row[1]))
@@ -64,13 +65,14 @@ class Summary:
         sql = f"SELECT {GROUP_COLUMNS} FROM cell_counts r{where} ORDER BY {_KEY}"
         return self.conn.execute(sql, list(params)).fetchall()
 
-    def replace(self, groups: Iterable[Sequence[Any]] | None) -> None:
-        """Keep these groups as fresh (None: the responses cannot be counted by group)."""
+    def replace(self, groups: Sequence[Sequence[Any]] | None) -> None:
+        """Keep these groups, up to date; None, or too many to be worth keeping: readers group afresh."""
+        keep = groups is not None and worth_keeping(len(groups), sum(g[10] for g in groups))
         self.conn.execute("DELETE FROM cell_counts")
-        if groups is not None:
+        if groups is not None and keep:
             marks = ", ".join("?" * 12)
             self.conn.executemany(f"INSERT INTO cell_counts ({GROUP_COLUMNS}) VALUES ({marks})", groups)
-        self.conn.execute("UPDATE count_state SET fresh = 1, countable = ?", (groups is not None,))
+        self.conn.execute("UPDATE count_state SET fresh = 1, kept = ?", (keep,))
 
     def mark_stale(self) -> None:
         self.conn.execute("UPDATE count_state SET fresh = 0")
@@ -87,21 +89,34 @@ class Summary:
             self.conn.execute(sql)
 
 
+def worth_keeping(groups: int, responses: int) -> bool:
+    """Whether groups save a reader much: reading them beats grouping only when they are fewer."""
+    return 2 * groups <= responses or groups <= _FEW
+
+
+# Few enough groups to keep whatever the ratio; an import tallies at most so many in memory.
+_FEW = 1_000
+MAX_TALLY = 250_000
+
+
 class ImportTally:
     """An import's groups, counted as its rows stream past; merged with the kept ones when those hold.
 
     A row is an import's INSERT parameters: its id at 0, the cell's five name ids at `cell`, the status
-    at `status_at` and the simulated flag last.
+    at `status_at` and the simulated flag last. Past MAX_TALLY groups (some 60 MB) it stops counting and
+    keeps none, so an import's memory stays flat whatever the file.
     """
 
     def __init__(self, kept: Sequence[Sequence[Any]], cell: slice, status_at: int) -> None:
         # group key (the first nine columns) -> [simulated, count, first_id]
         self.groups: dict[tuple[Any, ...], list[int]] = {tuple(g[:9]): list(g[9:]) for g in kept}
-        self.countable = True
+        self.keep = True  # False once the groups cannot stand in for the rows or are too many
         self._cell, self._status_at = cell, status_at
 
     def add(self, rows: Iterable[tuple[Sequence[Any], Sequence[_Label]]]) -> None:
         """Stored rows with their labels; ids rise, so a group's first id is the first row met."""
+        if not self.keep:
+            return
         groups, cell, status_at = self.groups, self._cell, self._status_at
         # Once per imported line, a million times: locals, and the common single label first.
         for row, labels in rows:
@@ -123,17 +138,19 @@ class ImportTally:
                 group[1] += 1
                 if row[-1]:
                     group[0] = 1
+        if len(groups) > MAX_TALLY:
+            self.keep = False
+        if not self.keep:
+            groups.clear()
 
     def _preferred(self, labels: Sequence[_Label]) -> _Label:
-        """The strongest label, as the reading prefers it; a tie makes the groups uncountable."""
+        """The strongest label, as the reading prefers it; with a tie, no groups can be kept."""
         strongest = max(found[1] for found in labels)
         preferred = [found for found in labels if found[1] == strongest]
         if len(preferred) > 1:
-            self.countable = False
+            self.keep = False
         return preferred[0]
 
     def result(self) -> list[tuple[Any, ...]] | None:
-        """The groups to keep, or None when they cannot stand in for the rows."""
-        if not self.countable:
-            return None
-        return [(*key, *value) for key, value in self.groups.items()]
+        """The groups to keep, or None when none can be."""
+        return [(*key, *value) for key, value in self.groups.items()] if self.keep else None

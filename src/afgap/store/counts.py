@@ -51,11 +51,8 @@ class Counts:
         if classifier is None:
             summary = Summary(self.conn)
             with summary.snapshot():  # the flag and the groups it vouches for, read as of one moment
-                state = summary.state()
-                if state == (True, True):
+                if summary.state() == (True, True):
                     grouped = summary.rows(where, params)
-            if state == (True, False) and not where:
-                return None  # some models' responses alone may still be countable: then regroup
         if grouped is None:
             grouped = self._grouped(where, params, classifier)
         if grouped is None:

@@ -101,7 +101,8 @@ class Imports:
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_present (cell PRIMARY KEY, line)")
         self.conn.execute("DELETE FROM temp.import_present")
         # The kept counts: this transaction keeps them itself, without a trigger firing per row. Stale
-        # or uncountable ones stay so; fresh ones get the import's groups added.
+        # ones stay stale (the store's close regroups) and none kept stay so; kept ones get the import's
+        # groups added.
         summary = Summary(self.conn)
         state = summary.state()
         triggers = summary.triggers_off() if state is not None else []

@@ -324,7 +324,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE count_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         fresh INTEGER NOT NULL,
-        countable INTEGER NOT NULL
+        kept INTEGER NOT NULL
     );
     INSERT INTO count_state VALUES (1, NOT EXISTS (SELECT 1 FROM response_rows), 1);
     CREATE TABLE cell_counts (
