@@ -55,6 +55,23 @@ def test_the_writer_commits_and_labels_everything_by_close(tmp_path: Path) -> No
     assert _labelled(tmp_path / "w.sqlite") == (10, 10)
 
 
+def test_the_collects_clean_close_regroups_the_kept_counts_not_the_child(tmp_path: Path) -> None:
+    """The child's input also ends on Ctrl-C, so it never regroups; the collect does, if it ends well."""
+    plans = _plans(3)
+    db = tmp_path / "w.sqlite"
+    state = "SELECT fresh, kept FROM count_state"
+    with open_store(db) as store:
+        writer = Writer(store, store.start_run("t", {}), {p.request_hash: "q" for p in plans})
+        for plan in plans:
+            writer.add(CallRecord(plan=plan, status="ok", messages_sent=plan.messages, text=ANSWER))
+        writer.close()
+        assert store.conn.execute(state).fetchone() == (0, 1)  # stale: the child left them
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(state).fetchone() == (1, 1)
+        kept = conn.execute("SELECT SUM(count) FROM cell_counts").fetchone()[0]
+    assert kept == _labelled(db)[0] == 6
+
+
 def test_the_child_is_in_its_own_session_so_ctrl_c_reaches_only_the_collect(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.sqlite") as store:
         writer = Writer(store, store.start_run("t", {}), {})

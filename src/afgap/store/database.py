@@ -67,7 +67,7 @@ def open_store(
         # with query_only: a read command never changes a byte.
         store = _open_writable(path, patience)
         store.conn.execute("PRAGMA query_only=ON")
-        store.writes = False
+        store.regroup_on_close = False
         return store
     except ReadOnlyStoreError:
         if version < SCHEMA_VERSION:
@@ -173,7 +173,9 @@ class Store(Reads, Counts, Writes, Imports):
         self.conn = conn
         self.path = path
         self.patience = patience or Patience()
-        self.writes = writes  # False when opened for reading only
+        # Whether a clean close regroups the kept counts this command's writes left stale
+        # (store/count_summary.py); never for a store opened for reading only.
+        self.regroup_on_close = writes
         self._prompt_ids: dict[str, int] = {}  # messages JSON -> prompts.id, for this connection's writes
         self.name_ids = NameIds()  # model, scenario, ... -> names.id, for this connection's writes
 
@@ -186,7 +188,7 @@ class Store(Reads, Counts, Writes, Imports):
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         try:
-            if exc_type is None and self.writes:
+            if exc_type is None and self.regroup_on_close:
                 self._refresh_counts_if_possible()
         finally:
             self.close()

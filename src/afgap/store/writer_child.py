@@ -54,6 +54,9 @@ def serve(store_path: Path, saved: Path, patience_s: float, source: BinaryIO, st
     try:
         patience = Patience(patience_s, lambda notice: say(NOTICE + notice))
         with open_store(store_path, create=False, patience=patience) as store:
+            # Input also ends when the collect is interrupted: the collect's own close regroups the
+            # kept counts once it ends cleanly, so an interrupted one exits without waiting for that.
+            store.regroup_on_close = False
             for in_hand in batches:
                 write_batch(store, in_hand)
             return 0
