@@ -27,6 +27,9 @@ from afgap.store.framing import FAILED, FRAME, NOTICE, SAVED
 from afgap.store.writes import Item
 
 
+_CHECKPOINT_PAGES = 10_000
+
+
 def frames(stream: BinaryIO) -> Iterator[list[Item]]:
     """Each batch on `stream` until it ends (a batch cut short by a killed parent is dropped)."""
     while True:
@@ -57,6 +60,9 @@ def serve(store_path: Path, saved: Path, patience_s: float, source: BinaryIO, st
             # Input also ends when the collect is interrupted: the collect's own close regroups the
             # kept counts once it ends cleanly, so an interrupted one exits without waiting for that.
             store.regroup_on_close = False
+            # Commits come every few hundred calls: checkpointing the WAL into the file every 40 MB
+            # rather than SQLite's 4 MB rewrites each hot index page less often (half the commit CPU).
+            store.conn.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
             for in_hand in batches:
                 write_batch(store, in_hand)
             return 0
