@@ -26,7 +26,6 @@ from afgap.store.database import open_store
 from afgap.store.framing import FAILED, FRAME, NOTICE, SAVED
 from afgap.store.writes import Item
 
-
 _CHECKPOINT_PAGES = 10_000
 
 
