@@ -1,7 +1,7 @@
 """The outcome counts compare reads, kept in the store beside the responses they count.
 
 Grouping a million responses by cell and label is a sort SQLite needs seconds for; the groups
-themselves are a tenth as many rows. So the store keeps them (`cell_counts`) with a flag saying whether
+themselves are far fewer rows (an eighth, at 20 samples a query). So the store keeps them (`cell_counts`) with a flag saying whether
 they still match the responses and labels (`count_state.fresh`). The flag is cleared by triggers on
 every write that could change a count, whichever program makes it, so stale counts are never read: a
 reader that finds them stale groups the responses itself.
@@ -74,9 +74,6 @@ class Summary:
             self.conn.executemany(f"INSERT INTO cell_counts ({GROUP_COLUMNS}) VALUES ({marks})", groups)
         self.conn.execute("UPDATE count_state SET fresh = 1, kept = ?", (keep,))
 
-    def mark_stale(self) -> None:
-        self.conn.execute("UPDATE count_state SET fresh = 0")
-
     def triggers_off(self) -> list[str]:
         """Drop the staleness triggers (inside a transaction); their SQL, to put them back."""
         found = self.conn.execute(_TRIGGERS).fetchall()
@@ -89,14 +86,14 @@ class Summary:
             self.conn.execute(sql)
 
 
-def worth_keeping(groups: int, responses: int) -> bool:
-    """Whether groups save a reader much: reading them beats grouping only when they are fewer."""
-    return 2 * groups <= responses or groups <= _FEW
-
-
 # Few enough groups to keep whatever the ratio; an import tallies at most so many in memory.
 _FEW = 1_000
 MAX_TALLY = 250_000
+
+
+def worth_keeping(groups: int, responses: int) -> bool:
+    """Whether groups save a reader much: reading them beats grouping only when they are fewer."""
+    return 2 * groups <= responses or groups <= _FEW
 
 
 class ImportTally:
