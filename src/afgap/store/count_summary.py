@@ -1,10 +1,11 @@
 """The outcome counts compare reads, kept in the store beside the responses they count.
 
 Grouping a million responses by cell and label is a sort SQLite needs seconds for; the groups
-themselves are far fewer rows (an eighth, at 20 samples a query). So the store keeps them (`cell_counts`) with a flag saying whether
-they still match the responses and labels (`count_state.fresh`). The flag is cleared by triggers on
-every write that could change a count, whichever program makes it, so stale counts are never read: a
-reader that finds them stale groups the responses itself.
+themselves are far fewer rows (an eighth, at 20 samples a query). So the store keeps them
+(`cell_counts`) with a flag saying whether they still match the responses and labels
+(`count_state.fresh`). The flag is cleared by triggers on every write that could change a count,
+whichever program makes it, so stale counts are never read: a reader that finds them stale groups the
+responses itself.
 
 Writers bring them up to date: a bulk import adds its own rows' groups as it streams (the triggers are
 off for that one transaction, which sets the flag itself), and every other writing command regroups once
