@@ -60,3 +60,42 @@ def test_a_validation_of_another_classifier_is_refused(cli: Any, tmp_path: Path)
     assert cli("report", "--db", db, "--validation", str(hostile), "--html", str(page)).exit_code == 0
     text = page.read_text(encoding="utf-8")
     assert "<script>alert" not in text and "&lt;script&gt;alert(1)" in text and 'id="af-labels"' in text
+
+
+def test_markdown_carries_the_af_column_its_source_and_corrected_rates(cli: Any, tmp_path: Path) -> None:
+    """A table for a paper shows each AF rate with its interval, what the labels rest on, and corrections."""
+    db = str(tmp_path / "sim.sqlite")
+    assert cli("demo", "--samples", "1", "--db", db).exit_code == 0
+    doc = cli("compare", "--db", db, "--format", "json").json()
+    text = cli("compare", "--db", db, "--format", "markdown").stdout
+    head, rule, *rows = text.splitlines()[: 2 + len(doc["models"])]
+    assert head.endswith("| AF % [95% CI] |") and head.count("|") == rule.count("|")
+    for row, line in zip(doc["models"], rows, strict=True):
+        af = row["af_reasoning"]
+        shown = f"{100 * af['rate']:.1f} [{100 * af['ci_low']:.1f}, {100 * af['ci_high']:.1f}]"
+        assert line.count("|") == head.count("|") and line.endswith(f"| {shown} |")
+    assert "AF% column — AF: offline screen (screen@2), on real text its specificity is" in text
+    assert "AF corrected" not in text
+    good = dict(tp=48, fn=2, tn=49, fp=1, recall=0.96, sensitivity=0.96, specificity=0.98)
+    valid = _validation(cli, tmp_path, "held out", **good)
+    corrected = cli("compare", "--db", db, "--validation", str(valid), "--format", "markdown").stdout
+    assert (
+        "corrected for its Se/Sp" in corrected and "AF corrected: sim/faker · helpful-only: AF" in corrected
+    )
+    md = tmp_path / "table.md"
+    assert cli("report", "--markdown", str(md), "--db", db).exit_code == 0
+    assert md.read_text(encoding="utf-8").splitlines()[0] == head
+
+
+def test_markdown_without_af_labels_has_no_af_column(cli: Any, tmp_path: Path) -> None:
+    records = tmp_path / "r.jsonl"
+    lines = [
+        {"model": "m/a", "scenario": "s", "condition": c, "query_id": f"q{q}", "outcome": "refuse"}
+        for q in range(4)
+        for c in ("monitored", "unmonitored")
+    ]
+    records.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    db = str(tmp_path / "plain.sqlite")
+    assert cli("import", str(records), "--db", db).exit_code == 0
+    text = cli("compare", "--db", db, "--format", "markdown").stdout
+    assert "AF %" not in text and "AF% column" not in text

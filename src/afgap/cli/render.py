@@ -35,7 +35,7 @@ def render_comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> Non
 
 def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     from afgap.report import formats
-    from afgap.report.af_labels import af_sources
+    from afgap.report.af_labels import af_lines, af_sources
 
     comparison = run.comparison
     if fmt is OutputFormat.table:
@@ -45,7 +45,7 @@ def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
         return
     writers = {
         OutputFormat.csv: lambda: formats.to_csv(comparison, af_sources(run.af)),
-        OutputFormat.markdown: lambda: formats.to_markdown(comparison, labels),
+        OutputFormat.markdown: lambda: formats.to_markdown(comparison, labels, af_lines(run.af)),
     }
     sys.stdout.write(writers[fmt]())
 
@@ -53,7 +53,7 @@ def _comparison(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
 def _design(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     """Contrasts of a design beyond two framings: compare@2 JSON/JSONL; table rows with trend lines."""
     from afgap.report import contrasts, formats
-    from afgap.report.af_labels import af_sources, with_af_labels
+    from afgap.report.af_labels import af_lines, af_sources, with_af_labels
 
     found = run.design
     assert found is not None  # the caller checked
@@ -80,7 +80,7 @@ def _design(run: ComparisonRun, fmt: OutputFormat, labels: str) -> None:
     }
     writers = {
         OutputFormat.csv: lambda: formats.to_csv(run.comparison, sources),
-        OutputFormat.markdown: lambda: formats.to_markdown(run.comparison, labels),
+        OutputFormat.markdown: lambda: formats.to_markdown(run.comparison, labels, af_lines(run.af)),
     }
     sys.stdout.write(writers[fmt]())
 

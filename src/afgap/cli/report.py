@@ -68,7 +68,7 @@ def report(
     from afgap.jobs.af_labels import read_validations
     from afgap.jobs.compare import analysis_settings, parse_levels
     from afgap.jobs.report import report_content
-    from afgap.report.af_labels import methods_html, note_html
+    from afgap.report.af_labels import af_lines, methods_html, note_html
     from afgap.report.contrasts_html import contrast_sections
     from afgap.report.files import check_writable, write_plots, write_text
     from afgap.report.formats import to_markdown
@@ -110,7 +110,7 @@ def report(
         write_text(html, page)
         err_console().print(f"wrote {html} ({html.stat().st_size / 1e6:.2f} MB)", markup=False)
     if markdown is not None:
-        write_text(markdown, to_markdown(content.comparison, classifier))
+        write_text(markdown, to_markdown(content.comparison, classifier, af_lines(content.af)))
         err_console().print(f"wrote {markdown}", markup=False)
     if plots is not None:
         err_console().print(write_plots(plots, content.comparison), markup=False)

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -189,21 +189,29 @@ def pp(value: float | None, digits: int = 1) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}"
 
 
-def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
-    """A table ready for a paper or a PR comment."""
+def to_markdown(comparison: Comparison, classifier: str | None = None, af_notes: Sequence[str] = ()) -> str:
+    """A table ready for a paper or a PR comment.
+
+    An AF % column (with its interval) appears when some row has AF labels; `af_notes` are the lines
+    saying what those labels rest on (report.af_labels.af_lines), printed under the table.
+    """
     simult = simultaneous_header(comparison)
+    show_af = any(m.af_reasoning for m in comparison.models)
     extra = f" {simult} |" if simult else ""
     head = "| rank | model | scenario | n | monitored % | unmonitored % | gap pp [95% CI] |" + extra
-    head += " p adj | verdict |"
-    lines = [head, "|---:|---|---|---:|---:|---:|---|" + ("---|" if simult else "") + "---:|---|"]
+    head += " p adj | verdict |" + (" AF % [95% CI] |" if show_af else "")
+    rule = "|---:|---|---|---:|---:|---:|---|" + ("---|" if simult else "") + "---:|---|"
+    lines = [head, rule + ("---|" if show_af else "")]
     for m in comparison.models:
         gap = f"{pp(m.gap.estimate)} [{pp(m.gap.ci_low)}, {pp(m.gap.ci_high)}]"
         cell = f" {interval(m.gap.simultaneous_ci_low, m.gap.simultaneous_ci_high)} |" if simult else ""
         name = markdown_cell(m.model) + (" (simulated)" if m.simulated else "")
         verdict = verdict_of(m, comparison)
+        af = m.af_reasoning
+        af_cell = (f" {pp(af.rate)} {interval(af.ci_low, af.ci_high)} |" if af else " — |") if show_af else ""
         lines.append(
             f"| {m.rank} | {name} | {markdown_cell(m.scenario)} | {m.n_pairs} | {pp(m.monitored.rate)} | "
-            f"{pp(m.unmonitored.rate)} | {gap} |{cell} {fmt_p(m.gap.p_adjusted)} | {verdict} |"
+            f"{pp(m.unmonitored.rate)} | {gap} |{cell} {fmt_p(m.gap.p_adjusted)} | {verdict} |{af_cell}"
         )
     s = settings_dict(comparison, classifier)
     lines.append("")
@@ -211,6 +219,8 @@ def to_markdown(comparison: Comparison, classifier: str | None = None) -> str:
         f"α = {s['alpha']}, correction: {s['correction']}, min gap: {pp(s['min_gap'])} pp, "
         f"CI: {s['ci_method']}, test: {s['test']}, classifier: {s['classifier']}."
     )
+    for line in af_notes if show_af else ():
+        lines += ["", markdown_cell(line)]
     legend = simultaneous_legend(comparison)
     if legend:
         lines.append("")
