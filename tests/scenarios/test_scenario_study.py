@@ -71,6 +71,14 @@ def test_pooled_rows_sit_beside_the_per_scenario_rows(cli: Any, study: Path) -> 
     assert [r["rank"] for r in document["models"]] == list(range(1, 7))
     assert "note: sim/faker pooled(baseline-no-conflict+helpful-only): per-scenario gaps" in result.stderr
     assert "per-scenario verdicts differ" in result.stderr
+    # its AF labels are its scenarios': the same classifier is named, and its AF rate pools their counts
+    assert (
+        pooled["af_reasoning"]["label_source"]
+        == rows[("sim/faker", "helpful-only")]["af_reasoning"]["label_source"]
+    )
+    assert pooled["af_reasoning"]["label_source"] is not None
+    af_parts = [rows[("sim/faker", s)]["af_reasoning"] for s in SCENARIOS]
+    assert pooled["af_reasoning"]["count"] == sum(p["count"] for p in af_parts)
 
 
 def _advbench(path: Path, rows: int, repeat: bool = False) -> Path:

@@ -209,7 +209,21 @@ def compare_run(
     comparison = mark_sequential(comparison, data, runs, settings)
     corrected = corrected_gaps(data, accuracy, settings, seed) if accuracy else {}
     notes += pooling_notes(comparison, pooled)
-    af, af_notes = af_labels(data, comparison.models, sources, validations, settings, seed)
+    # A pooled row's AF labels are those of the scenarios it pools.
+    pooled_sources = {
+        (p.model, p.scenario): sum(
+            (
+                sources.get((d.model, d.scenario), Counter())
+                for d in data
+                if d.model == p.model and d.scenario not in measures
+            ),
+            Counter(),
+        )
+        for p in pooled
+    }
+    af, af_notes = af_labels(
+        [*data, *pooled], comparison.models, {**sources, **pooled_sources}, validations, settings, seed
+    )
     return ComparisonRun(comparison, (*notes, *af_notes), used, corrected, af=af)
 
 
