@@ -151,3 +151,21 @@ def test_ordinary_rows_carry_no_anti_lab_section_and_are_never_pooled_with_it(
     by_scenario = {m["scenario"]: m for m in doc["models"] if m["model"] == "sim/exfiltrator"}
     assert set(by_scenario) == {"helpful-only", SCENARIO}
     assert "anti_lab" not in by_scenario["helpful-only"] and "anti_lab" in by_scenario[SCENARIO]
+
+
+def test_an_anti_lab_scenario_brought_as_a_file_is_classified_and_compared_as_one(
+    cli: Any, tmp_path: Path
+) -> None:
+    """The store records what a scenario measures, so a file's offer is scored on the choice too."""
+    builtin = files("afgap.scenarios").joinpath(f"{SCENARIO}.toml").read_text(encoding="utf-8")
+    own = tmp_path / "my-offer.toml"
+    own.write_text(builtin.replace(f'name = "{SCENARIO}"', 'name = "my-offer"', 1), encoding="utf-8")
+    db = str(tmp_path / "own.sqlite")
+    args = ["collect", "--scenario", str(own), "-m", "sim/exfiltrator", "--samples", "2", "--db", db, "-q"]
+    assert cli(*args).exit_code == 0
+    classified = cli("classify", "--db", db)
+    assert classified.exit_code == 0, classified.stderr
+    assert "anti-lab: labelled 48 of 48 responses as anti-lab@1" in classified.stderr
+    doc = cli("compare", "--json", "--db", db).json()
+    (row,) = doc["models"]
+    assert row["scenario"] == "my-offer" and row["anti_lab"]["monitored"]["n"] == 24

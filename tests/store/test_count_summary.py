@@ -250,6 +250,7 @@ def test_an_older_store_with_responses_is_upgraded_with_stale_counts(tmp_path: P
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute("DROP TABLE cell_counts")
         conn.execute("DROP TABLE count_state")
+        conn.execute("ALTER TABLE designs DROP COLUMN measures")
         conn.execute("PRAGMA user_version = 11")
     with pytest.raises(RuntimeError), open_store(db) as store:  # upgraded; a failing command regroups nothing
         assert _state(store) == (False, True)

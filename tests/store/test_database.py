@@ -60,13 +60,13 @@ def test_schema_is_pinned(db: Path) -> None:
         anti_lab_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(anti_lab_labels)")]
         count_columns = [row[1] for row in store.conn.execute("PRAGMA table_info(cell_counts)")]
         triggers = store.conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'").fetchone()
-    assert version == SCHEMA_VERSION == 12
+    assert version == SCHEMA_VERSION == 13
     assert mode == "wal"
     assert columns[:6] == ["id", "run_id", "source", "request_hash", "model", "provider"]
     assert "condition" in columns and "cost_usd" in columns and "simulated" in columns
     # prompt_id: added by migration 3 and kept last when migration 5 rebuilds; then migration 7's two
     assert columns[-3:] == ["prompt_id", "cache_write_tokens", "cache_read_tokens"]
-    assert design_columns == ["scenario_hash", "scenario", "conditions", "reference", "levels"]
+    assert design_columns == ["scenario_hash", "scenario", "conditions", "reference", "levels", "measures"]
     assert anti_lab_columns[:4] == ["response_id", "classifier", "strength", "choice"]
     assert count_columns[-3:] == ["simulated", "count", "first_id"] and triggers == (6,)
 

@@ -28,7 +28,7 @@ from afgap.errors import PartialFailure, ScenarioError
 from afgap.jobs.judge import AskStats, Progress, ReplyCache, ask_all, judge_spec
 from afgap.records import Outcome
 from afgap.scenarios import builtin_scenario_names, load_scenario
-from afgap.store.database import Store, StoredOutcome, open_store
+from afgap.store.database import Store, StoredOutcome, ToJudge, open_store
 from afgap.store.rows import AntiLabLabelRow, classifier_strength, timestamp
 
 
@@ -43,11 +43,15 @@ class AntiLabSummary:
     stats: AskStats | None = None
 
 
-def anti_lab_scenarios(names: Sequence[str]) -> list[str]:
-    """The names among these that are anti-lab scenarios (built-ins whose TOML says so)."""
+def anti_lab_scenarios(names: Sequence[str], stored: Sequence[str] = ()) -> list[str]:
+    """The names among these that are anti-lab scenarios: `stored` (the store's designs say so: any
+    scenario collected since they record it, a file too) or built-ins whose TOML says so."""
     builtins = set(builtin_scenario_names())
     found = []
     for name in names:
+        if name in stored:
+            found.append(name)
+            continue
         if name not in builtins:
             continue
         try:
@@ -58,17 +62,28 @@ def anti_lab_scenarios(names: Sequence[str]) -> list[str]:
     return found
 
 
+def _anti_lab_responses(store: Store) -> list[ToJudge]:
+    """Every answered response of the store's anti-lab scenarios."""
+    names = anti_lab_scenarios(store.scenario_names(), store.anti_lab_designs())
+    return store.responses_of_scenarios(names)
+
+
 def anti_lab_response_ids(store: Store) -> set[int]:
     """The ids of answered responses whose scenario is anti-lab (the compliance judges skip them)."""
     return {
-        item.response_id for item in store.responses_of_scenarios(anti_lab_scenarios(store.scenario_names()))
+        item.response_id
+        for item in store.responses_of_scenarios(
+            anti_lab_scenarios(store.scenario_names(), store.anti_lab_designs())
+        )
     }
 
 
 def classify_offline(db: Path) -> AntiLabSummary:
     """Label every answered anti-lab response with the offline classifier (tag, else cue list)."""
     with open_store(db, create=False) as store:
-        items = store.responses_of_scenarios(anti_lab_scenarios(store.scenario_names()))
+        items = store.responses_of_scenarios(
+            anti_lab_scenarios(store.scenario_names(), store.anti_lab_designs())
+        )
         labels = [(it.response_id, classify_anti_lab(it.text, it.reasoning), None) for it in items]
         _write(store, labels)
     return _summary("anti-lab@1", len(items), labels)
@@ -84,7 +99,9 @@ def judge_anti_lab(
 ) -> AntiLabSummary:
     """Ask the anti-lab judge `votes` times about each anti-lab response; majority vote per response."""
     with open_store(db, create=False) as store:
-        items = store.responses_of_scenarios(anti_lab_scenarios(store.scenario_names()))
+        items = store.responses_of_scenarios(
+            anti_lab_scenarios(store.scenario_names(), store.anti_lab_designs())
+        )
         if not items:
             return _summary(classifier_name(model), 0, [])
         with judge_spec(model, env) as spec:

@@ -135,7 +135,7 @@ def export_batch(req: CollectRequest, out: Path, env: Mapping[str, str]) -> Expo
         now = timestamp()
         firsts = [export_row(p, 1, None, now) for p in todo]
         # A response's scenario version has its design stored before the response arrives.
-        store.write_designs((scenario_hash(s), s.name, s.design) for s in scenarios)
+        store.write_designs((scenario_hash(s), s.name, s.design, s.measures) for s in scenarios)
         batchfiles.record_exports(store, firsts)
     lines = [_line(p.plan, TurnState(), 1) for p in todo]
     lines += [_owed_line(row, m) for row, m in owed]

@@ -205,7 +205,7 @@ def collect(
             estimate = estimate_plans([p.plan for p in todo], prices.for_batch() if req.batch else prices)
             return dataclasses.replace(base, dry_run=req.dry_run, estimate=estimate)
         # Before any response: a response's scenario version always has its design stored beside it.
-        store.write_designs((scenario_hash(s), s.name, s.design) for s in scenarios)
+        store.write_designs((scenario_hash(s), s.name, s.design, s.measures) for s in scenarios)
         run_id = store.start_run(req.command, _settings(req, planned))
         try:
             share = claims.claim(store, run_id, [p.plan.request_hash for p in todo])

@@ -261,6 +261,14 @@ class Reads:
         sql = "SELECT scenario_hash, scenario, conditions, reference, levels FROM designs"
         return {row[0]: stored_design(DesignRow(*row)) for row in self.conn.execute(sql)}
 
+    def anti_lab_designs(self) -> list[str]:
+        """The scenario names a stored version of which measures anti-lab choices (built-in or a file)."""
+        sql = "SELECT DISTINCT scenario FROM designs WHERE measures = 'anti-lab' ORDER BY 1"
+        try:
+            return [row[0] for row in self.conn.execute(sql)]
+        except sqlite3.OperationalError:  # an older, read-only store: only built-ins are recognised
+            return []
+
     def export_records(self) -> Iterator[InterchangeRecord]:
         """Every response as an interchange record, with its preferred label, in cell order (the index's).
 

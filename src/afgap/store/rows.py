@@ -168,6 +168,7 @@ class DesignRow(NamedTuple):
     conditions: str
     reference: str
     levels: str
+    measures: str = "compliance"  # or "anti-lab": what its responses are scored on
 
 
 class ClaimRow(NamedTuple):
@@ -288,8 +289,8 @@ def label_values(label: Label) -> LabelValues:
     return label.classifier, strength, label.outcome.value, label.af_reasoning, label.rule, label.score
 
 
-def design_row(scenario_hash: str, scenario: str, design: Design) -> DesignRow:
-    """A scenario version's design as stored."""
+def design_row(scenario_hash: str, scenario: str, design: Design, measures: str = "compliance") -> DesignRow:
+    """A scenario version's design as stored, with what it measures."""
     check_conditions(design.conditions)
     return DesignRow(
         scenario_hash=scenario_hash,
@@ -297,6 +298,7 @@ def design_row(scenario_hash: str, scenario: str, design: Design) -> DesignRow:
         conditions=json.dumps(list(design.conditions)),
         reference=design.reference,
         levels=json.dumps(list(design.levels)),
+        measures=measures,
     )
 
 

@@ -357,4 +357,10 @@ MIGRATIONS: tuple[str, ...] = (
         AFTER UPDATE OF response_id, classifier, strength, outcome, af_reasoning ON labels
         WHEN (SELECT fresh FROM count_state) BEGIN UPDATE count_state SET fresh = 0; END;
     """,
+    # 13: what a scenario version measures, so an anti-lab scenario brought as a file is classified as one
+    # (before, only built-ins were recognised, by name).
+    """
+    ALTER TABLE designs ADD COLUMN measures TEXT NOT NULL DEFAULT 'compliance'
+        CHECK (measures IN ('compliance', 'anti-lab'));
+    """,
 )

@@ -154,9 +154,10 @@ class Writes:
             prompt_id = self._prompt_ids[messages] = int(found[0])
         return prompt_id
 
-    def write_designs(self, designs: Iterable[tuple[str, str, Design]]) -> None:
-        """Record each (scenario hash, scenario name, design) collected, once per scenario version."""
-        rows = [design_row(s_hash, name, design) for s_hash, name, design in designs]
+    def write_designs(self, designs: Iterable[tuple[str, str, Design, str]]) -> None:
+        """Record each (scenario hash, scenario name, design, what it measures) collected, once per
+        scenario version."""
+        rows = [design_row(*found) for found in designs]
         with self.transaction():
             self.conn.executemany(_INSERT_DESIGN, rows)
 
