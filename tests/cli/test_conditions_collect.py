@@ -70,7 +70,15 @@ def test_three_conditions_are_collected_stored_and_resumed(cli: Any, db: Path, t
     }
     assert len({c[:3] for c in cells}) == 3 * QUERIES * SAMPLES  # every (query, sample, condition) once
     assert {c[3] for c in cells} == {s_hash} and {c[4] for c in cells} == {"ok"}
-    assert designs == [(s_hash, "tiers", '["free", "paid", "throughput"]', "paid", '["free", "throughput"]')]
+    design = (
+        s_hash,
+        "tiers",
+        '["free", "paid", "throughput"]',
+        "paid",
+        '["free", "throughput"]',
+        "compliance",
+    )
+    assert designs == [design]
     rerun = cli(
         "collect",
         "-m",
