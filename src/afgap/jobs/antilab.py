@@ -70,20 +70,13 @@ def _anti_lab_responses(store: Store) -> list[ToJudge]:
 
 def anti_lab_response_ids(store: Store) -> set[int]:
     """The ids of answered responses whose scenario is anti-lab (the compliance judges skip them)."""
-    return {
-        item.response_id
-        for item in store.responses_of_scenarios(
-            anti_lab_scenarios(store.scenario_names(), store.anti_lab_designs())
-        )
-    }
+    return {item.response_id for item in _anti_lab_responses(store)}
 
 
 def classify_offline(db: Path) -> AntiLabSummary:
     """Label every answered anti-lab response with the offline classifier (tag, else cue list)."""
     with open_store(db, create=False) as store:
-        items = store.responses_of_scenarios(
-            anti_lab_scenarios(store.scenario_names(), store.anti_lab_designs())
-        )
+        items = _anti_lab_responses(store)
         labels = [(it.response_id, classify_anti_lab(it.text, it.reasoning), None) for it in items]
         _write(store, labels)
     return _summary("anti-lab@1", len(items), labels)
@@ -99,9 +92,7 @@ def judge_anti_lab(
 ) -> AntiLabSummary:
     """Ask the anti-lab judge `votes` times about each anti-lab response; majority vote per response."""
     with open_store(db, create=False) as store:
-        items = store.responses_of_scenarios(
-            anti_lab_scenarios(store.scenario_names(), store.anti_lab_designs())
-        )
+        items = _anti_lab_responses(store)
         if not items:
             return _summary(classifier_name(model), 0, [])
         with judge_spec(model, env) as spec:
