@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from afgap.records import Outcome
 from afgap.store.count_summary import Summary
+from afgap.store.names import CELL_NAME_REFS, repeated_cell
 from afgap.store.reads import _label_filter, _resolved
 
 
@@ -32,9 +33,6 @@ class OutcomeCount(NamedTuple):  # a tuple: a million-response compare builds 12
     simulated: bool
     responses: int  # how many
     first_id: int  # the smallest response id in the group: row order, for ties between classifiers
-
-
-_CELL_IDS = "r.model_ref, r.scenario_ref, r.scenario_hash_ref, r.query_ref, r.condition_ref"
 
 
 class Counts:
@@ -71,16 +69,13 @@ class Counts:
 
     def _grouped(self, where: str, params: list[Any], classifier: str | None) -> list[tuple[Any, ...]] | None:
         """The groups (as `GROUP_COLUMNS`), grouped from the responses; None if they would differ."""
-        duplicate = f"""SELECT 1 FROM response_rows r{where}
-            GROUP BY {_CELL_IDS}, sample
-            HAVING COUNT(*) > 1 LIMIT 1"""
-        if self.conn.execute(duplicate, params).fetchone() is not None:
+        if repeated_cell(self.conn, where, params):
             return None
         label_filter, label_params = self._best_label(classifier)
         # NOT INDEXED: a scan in id order, then one sort for the groups, beats visiting a million rows
         # in the cell index's order (6 s against 8 s at 1,000,000 responses).
         # Grouped by the names' ids (the table behind the `responses` view), spelled out by the caller.
-        sql = f"""SELECT {_CELL_IDS}, r.status, l.outcome,
+        sql = f"""SELECT {CELL_NAME_REFS}, r.status, l.outcome,
                     l.af_reasoning, l.classifier, MAX(r.simulated), COUNT(*), MIN(r.id)
                   FROM response_rows r NOT INDEXED
                   LEFT JOIN labels l ON l.response_id = r.id AND {label_filter}{where}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from afgap.errors import ImportFormatError
 from afgap.store.count_summary import ImportTally, Summary
-from afgap.store.names import NAMED, NameIds, stored_columns
+from afgap.store.names import CELL_REFS, NAMED, NameIds, repeated_cell, stored_columns
 
 # The columns an import sets besides id and request hash (the rest keep the schema's defaults).
 _CELL = ("model", "scenario", "scenario_hash", "query_id", "condition", "sample")
@@ -50,12 +50,10 @@ _INSERT_UNSEEN = (
 )
 # Whether any import's scenario version is stored (`import:<scenario>`, as its name in `names`).
 _ANY_IMPORT = "SELECT 1 FROM names WHERE text >= 'import:' AND text < 'import;' LIMIT 1"
-_CELL_IDS = ", ".join(NAMED.get(name, name) for name in _CELL)
-_ANY_REPEAT = f"SELECT 1 FROM response_rows WHERE id > ? GROUP BY {_CELL_IDS} HAVING COUNT(*) > 1 LIMIT 1"
 # The first row (in file order) whose cell an earlier row of the import holds, and that earlier row.
 _FIRST_REPEAT = f"""SELECT id, earlier FROM (
-        SELECT id, LAG(id) OVER (PARTITION BY {_CELL_IDS} ORDER BY id) AS earlier
-        FROM response_rows WHERE id > ?)
+        SELECT r.id, LAG(r.id) OVER (PARTITION BY {CELL_REFS} ORDER BY r.id) AS earlier
+        FROM response_rows r WHERE r.id > ?)
     WHERE earlier IS NOT NULL ORDER BY id LIMIT 1"""
 _HOLDER = f"SELECT id FROM response_rows WHERE {' AND '.join(f'{NAMED.get(n, n)} = ?' for n in _CELL)}"
 _INSERT_LABEL = (
@@ -142,7 +140,7 @@ class Imports:
 
     def _no_repeats(self, base: int, duplicate: Callable[[int, int], Exception]) -> None:
         """Raise `duplicate` at the first line repeating an earlier line's cell, if any does."""
-        if self.conn.execute(_ANY_REPEAT, (base,)).fetchone() is None:
+        if not repeated_cell(self.conn, " WHERE r.id > ?", [base]):
             return
         line, earlier = self.conn.execute(_FIRST_REPEAT, (base,)).fetchone()
         raise duplicate(line - base, earlier - base)

@@ -23,6 +23,17 @@ NAMED = {
 }
 
 
+# A response's cell as `response_rows r` holds it: the ids of its five names, then its sample.
+CELL_NAME_REFS = "r.model_ref, r.scenario_ref, r.scenario_hash_ref, r.query_ref, r.condition_ref"
+CELL_REFS = f"{CELL_NAME_REFS}, r.sample"
+
+
+def repeated_cell(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> bool:
+    """Whether a cell is stored twice among the rows of `response_rows r` that `where` picks."""
+    sql = f"SELECT 1 FROM response_rows r{where} GROUP BY {CELL_REFS} HAVING COUNT(*) > 1 LIMIT 1"
+    return conn.execute(sql, list(params)).fetchone() is not None
+
+
 def stored_columns(fields: Sequence[str]) -> tuple[str, ...]:
     """The `response_rows` columns of a row with these fields, in the same order."""
     return tuple(NAMED.get(field, field) for field in fields)
