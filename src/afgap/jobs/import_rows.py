@@ -60,8 +60,9 @@ def staged_records(
 
 def staged_record(source: Path, number: int, record: InterchangeRecord, now: str) -> Staged:
     """One validated record as its row and labels."""
-    printable_name(source, number, "model", record.model)
-    printable_name(source, number, "scenario", record.scenario)
+    unprintable = _unprintable(record.model, record.scenario)
+    if unprintable:
+        raise ImportFormatError(f"{source}:{number}: {unprintable}")
     outcome = None if record.outcome is None else record.outcome.value
     cell = (record.model, record.scenario, record.query_id, record.condition, record.sample)
     row = _row(cell, outcome, record.query, record.response, record.simulated, now)
@@ -159,11 +160,7 @@ def _names(model: str, scenario: str, condition: str) -> str | None:
     wrong with one that cannot be displayed safely."""
     if not model or not scenario or not _condition_name(condition):
         return None
-    for field, value in (("model", model), ("scenario", scenario)):
-        bad = _bad_character(value)
-        if bad is not None:
-            return f"field '{field}' contains {bad}"
-    return ""
+    return _unprintable(model, scenario)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -199,12 +196,15 @@ def _bad_character(value: str) -> str | None:
     return None
 
 
-def printable_name(path: Path, number: int, field: str, value: str) -> None:
-    """Names reach terminals and reports: a control or bidi control character in one is rejected.
+def _unprintable(model: str, scenario: str) -> str:
+    """What is wrong with a name that cannot be displayed safely ('' when both are fine).
 
-    A bidi override or isolate is invisible yet reorders the text displayed after it, so a name holding
-    one could show as another model's name.
+    Names reach terminals and reports: a control or bidi control character in one is rejected. A bidi
+    override or isolate is invisible yet reorders the text displayed after it, so a name holding one
+    could show as another model's name.
     """
-    bad = _bad_character(value)
-    if bad is not None:
-        raise ImportFormatError(f"{path}:{number}: field '{field}' contains {bad}")
+    for field, value in (("model", model), ("scenario", scenario)):
+        bad = _bad_character(value)
+        if bad is not None:
+            return f"field '{field}' contains {bad}"
+    return ""
