@@ -76,7 +76,7 @@ def open_store(
                 "read-only: run any writing command (e.g. `afgap classify`) on it once with write "
                 "access to upgrade it"
             ) from None
-        return Store(_connect_readonly(path), path, writes=False)
+        return Store(_connect_readonly(path), path, regroup_on_close=False)
 
 
 def _uri(path: Path, query: str) -> str:
@@ -168,14 +168,19 @@ class Store(Reads, Counts, Writes, Imports):
     """A migrated connection with afgap's reads and writes."""
 
     def __init__(
-        self, conn: sqlite3.Connection, path: Path, patience: Patience | None = None, *, writes: bool = True
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        patience: Patience | None = None,
+        *,
+        regroup_on_close: bool = True,
     ) -> None:
         self.conn = conn
         self.path = path
         self.patience = patience or Patience()
         # Whether a clean close regroups the kept counts this command's writes left stale
         # (store/count_summary.py); never for a store opened for reading only.
-        self.regroup_on_close = writes
+        self.regroup_on_close = regroup_on_close
         self._prompt_ids: dict[str, int] = {}  # messages JSON -> prompts.id, for this connection's writes
         self.name_ids = NameIds()  # model, scenario, ... -> names.id, for this connection's writes
 
