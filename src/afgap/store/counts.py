@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from afgap.records import Outcome
 from afgap.store.count_summary import Summary
 from afgap.store.names import CELL_NAME_REFS, repeated_cell
-from afgap.store.reads import _label_filter, _resolved
+from afgap.store.reads import _bool, _label_filter, _resolved
 
 
 class OutcomeCount(NamedTuple):  # a tuple: a million-response compare builds 120,000 of them
@@ -127,8 +127,5 @@ def _spelled(grouped: Sequence[Sequence[Any]], names: dict[int, str]) -> list[Ou
         simulated, count, first_id = rest
         cell = (name(model), name(scenario), name(scenario_hash), name(query_id), name(condition))
         resolved = _resolved(status, outcome)
-        af_reasoning = None if af is None else bool(af)
-        counted.append(
-            OutcomeCount(*cell, resolved, af_reasoning, classifier, bool(simulated), count, first_id)
-        )
+        counted.append(OutcomeCount(*cell, resolved, _bool(af), classifier, bool(simulated), count, first_id))
     return counted
