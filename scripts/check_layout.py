@@ -6,7 +6,7 @@ What it proves, reading the source only (nothing is imported):
 - the layer rules: SQL only in store/, HTTP only in providers/ and sim/, statistics only in stats/,
   the pure stages (stats/, classify/) import no I/O stage, report/ never opens the store, and the
   CLI reaches the library only through jobs/ and report/;
-- sizes: at most six modules at the top of the package, no module over 400 lines.
+- sizes: at most seven modules at the top of the package, no module over 400 lines.
 
 Exits 1 and names each breach when a rule is broken; prints the figures either way.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 PACKAGE = "afgap"
 MAX_LINES = 400
-MAX_TOP_MODULES = 6
+MAX_TOP_MODULES = 7  # the six shared ones plus `vocabulary`, pydantic-free for the writer child
 
 # Third-party or stdlib modules that mark a layer: (module prefixes, packages allowed to import them).
 OWNED_IMPORTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -1,4 +1,4 @@
-"""Records at afgap's boundaries, and the vocabulary enums used everywhere.
+"""Records at afgap's boundaries and in the engine; the shared vocabulary (afgap.vocabulary) re-exported.
 
 "model" means the LLM in this project, hence `records`, not `models`. Records that cross a boundary
 (files, the command line, JSON) are pydantic models and validate what they are given. The three made
@@ -10,74 +10,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Re-exported: the shared vocabulary lives in a pydantic-free module (see its docstring).
+from afgap.vocabulary import CONDITION_NAME as CONDITION_NAME
+from afgap.vocabulary import SCORED_OUTCOMES as SCORED_OUTCOMES
+from afgap.vocabulary import TWO_CONDITION as TWO_CONDITION
+from afgap.vocabulary import Condition as Condition
+from afgap.vocabulary import Design as Design
+from afgap.vocabulary import Label as Label
+from afgap.vocabulary import Outcome as Outcome
+
 # The largest sample index an imported record may carry: far past any real run, well inside SQLite's integers.
 MAX_SAMPLE_INDEX = 1_000_000
-
-
-class Condition(StrEnum):
-    """The framing a query is asked under. The free tier is the monitored framing."""
-
-    MONITORED = "monitored"
-    UNMONITORED = "unmonitored"
-
-
-CONDITION_NAME = r"[a-z0-9][a-z0-9_.-]{0,39}"
-"""What a condition may be called: short, lower-case, safe in a file name, a column header and a URL."""
-
-
-@dataclass(frozen=True, slots=True)
-class Design:
-    """The conditions a scenario asks each query under, which one is the reference, and their order.
-
-    Every other condition is compared with the reference. `levels`, when given, are conditions that
-    form an ordered factor (e.g. rising risk of the future deployment), lowest first, for a trend test.
-    """
-
-    conditions: tuple[str, ...]
-    reference: str
-    levels: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if len(self.conditions) < 2 or len(set(self.conditions)) != len(self.conditions):
-            raise ValueError("a design needs at least two distinct conditions")
-        if self.reference not in self.conditions:
-            raise ValueError(f"reference {self.reference!r} is not one of the conditions")
-        if any(level not in self.conditions for level in self.levels) or len(set(self.levels)) != len(
-            self.levels
-        ):
-            raise ValueError("levels must be distinct conditions of the design")
-
-    @property
-    def contrasts(self) -> tuple[str, ...]:
-        """The conditions compared with the reference, in declared order."""
-        return tuple(c for c in self.conditions if c != self.reference)
-
-    @property
-    def is_two_condition(self) -> bool:
-        """The classic monitored-versus-unmonitored design (compare@1 output)."""
-        return self == TWO_CONDITION
-
-
-class Outcome(StrEnum):
-    """What a response amounted to. Only the first three are *scored*."""
-
-    COMPLY = "comply"
-    PARTIAL = "partial"
-    REFUSE = "refuse"
-    UNPARSEABLE = "unparseable"
-    ERROR = "error"
-    UNAVAILABLE = "unavailable"
-
-
-TWO_CONDITION = Design((Condition.MONITORED.value, Condition.UNMONITORED.value), Condition.UNMONITORED.value)
-"""The published design: the monitored (training) framing against the unmonitored reference."""
-
-SCORED_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.COMPLY, Outcome.PARTIAL, Outcome.REFUSE})
 
 
 class Frozen(BaseModel):
@@ -153,16 +100,6 @@ class Completion:
     # Parts of tokens_in billed at the cache prices (None: the provider did not say).
     cache_write_tokens: int | None = None
     cache_read_tokens: int | None = None
-
-
-class Label(Frozen):
-    """A classifier's verdict on one response."""
-
-    outcome: Outcome
-    af_reasoning: bool | None = None
-    classifier: str
-    rule: str = ""
-    score: float | None = None
 
 
 class InterchangeRecord(Frozen):

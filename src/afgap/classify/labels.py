@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from afgap.classify.screen import screen_label
 from afgap.classify.tags import classify_and_split
-from afgap.records import Label, Outcome
+from afgap.vocabulary import Label, Outcome
 
 API_REFUSAL = Label(outcome=Outcome.REFUSE, classifier="tags@1", rule="api-refusal")
 

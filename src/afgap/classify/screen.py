@@ -34,8 +34,8 @@ from afgap.classify.screen_v1 import (
     split_sentences,
 )
 from afgap.classify.tags import classify_and_split, classify_response, split_response
-from afgap.records import Label, Outcome
 from afgap.settings import SCREEN_THRESHOLD as SCREEN_THRESHOLD  # part of the screen's API too
+from afgap.vocabulary import Label, Outcome
 
 __all__ = [
     "CLASSIFIER",

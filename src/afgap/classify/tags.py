@@ -46,7 +46,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from afgap.records import Label, Outcome
+from afgap.vocabulary import Label, Outcome
 
 CLASSIFIER = "tags@1"
 # Every rule the parser can record, with the outcome it implies (documented in the table above).

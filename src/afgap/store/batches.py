@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from afgap.classify.labels import default_labels
 from afgap.errors import StoreError
-from afgap.records import Label
 from afgap.store.database import Store
 from afgap.store.rows import ResponseRow
 from afgap.store.writes import Answer, Collected, Item
+from afgap.vocabulary import Label
 
 UNSTORABLE = "unstorable"  # the error_class of a row the store rejected
 

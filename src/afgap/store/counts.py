@@ -13,10 +13,10 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from afgap.records import Outcome
 from afgap.store.count_summary import Summary
 from afgap.store.names import CELL_NAME_REFS, repeated_cell
 from afgap.store.reads import _bool, _label_filter, _resolved
+from afgap.vocabulary import Outcome
 
 
 class OutcomeCount(NamedTuple):  # a tuple: a million-response compare builds 120,000 of them

@@ -11,10 +11,13 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from afgap.records import Design, InterchangeRecord, Outcome
 from afgap.store.rows import DesignRow, stored_design
+from afgap.vocabulary import Design, Outcome
+
+if TYPE_CHECKING:  # pydantic-backed: the writer child never imports it (afgap.vocabulary says why)
+    from afgap.records import InterchangeRecord
 
 # Host parameters per query: far below SQLite's limit.
 _CHUNK = 500
@@ -335,6 +338,8 @@ def _stored_outcome(row: tuple[Any, ...]) -> StoredOutcome:
 
 
 def _interchange_record(row: tuple[Any, ...]) -> InterchangeRecord:
+    from afgap.records import InterchangeRecord  # here: only an export needs pydantic
+
     model, scenario, condition, query_id, sample, query, text, status, simulated, outcome, af = row
     return InterchangeRecord(
         model=model,

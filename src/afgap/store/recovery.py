@@ -9,26 +9,20 @@ never pickle; a bad line is one error naming FILE:LINE, and the file is left whe
 
 from __future__ import annotations
 
-import glob
-import json
-import os
-import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from afgap.errors import StoreError
 from afgap.files import read_jsonl
 from afgap.store.database import Store
+from afgap.store.recovery_files import count_lines as count_lines
+from afgap.store.recovery_files import lock, pending, still_at
+from afgap.store.recovery_files import recovery_path as recovery_path
+from afgap.store.recovery_files import save as save
 from afgap.store.rows import ResponseRow
 from afgap.store.writes import Answer, Item
-
-if sys.platform != "win32":
-    import fcntl
 
 
 class SavedCall(BaseModel):
@@ -50,32 +44,6 @@ class Recovered:
     already: int
 
 
-def recovery_path(store: Path, run_id: int) -> Path:
-    """Where run `run_id` saves what the store at `store` would not take."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    return store.with_name(f"{store.name}.recovery-{run_id}-{stamp}.jsonl")
-
-
-def pending(store: Path) -> list[Path]:
-    """The recovery files waiting beside the store, oldest run first."""
-    return sorted(store.parent.glob(f"{glob.escape(store.name)}.recovery-*.jsonl"))
-
-
-def save(path: Path, items: Iterable[Item]) -> int:
-    """Append `items` to the recovery file at `path`, synced to disk; how many were written."""
-    # ASCII JSON: a lone surrogate (which UTF-8 cannot hold) survives as an escape.
-    lines = [json.dumps({"row": r._asdict(), "messages": m, "answer": a}) + "\n" for r, m, a in items]
-    while True:
-        with path.open("a", encoding="utf-8") as f:
-            _lock(f, wait=True)
-            if not _is(f, path):  # another collect imported and deleted it meanwhile: start a new one
-                continue
-            f.writelines(lines)
-            f.flush()
-            os.fsync(f.fileno())
-            return len(lines)
-
-
 def load(path: Path) -> list[Item]:
     """Every call in a recovery file; StoreError naming FILE:LINE at the first bad line."""
     try:
@@ -94,7 +62,7 @@ def import_pending(store: Store) -> list[Recovered]:
             continue
         with f:
             # A file being written, or imported by another collect, is left for the next collect.
-            if not _lock(f, wait=False) or not _is(f, path):
+            if not lock(f, wait=False) or not still_at(f, path):
                 continue
             from afgap.store.batches import write_batch  # the labellers: only when there is a file
 
@@ -105,34 +73,3 @@ def import_pending(store: Store) -> list[Recovered]:
             path.unlink()
         done.append(Recovered(path, len(new), len(items) - len(new)))
     return done
-
-
-def _lock(f: IO[Any], *, wait: bool) -> bool:
-    """An exclusive advisory lock on an open recovery file, held until it is closed; whether it was taken.
-
-    Writer and importer both take it, so an import never deletes lines appended after it read the file.
-    """
-    if sys.platform == "win32":  # no flock; Windows users run one collect per store
-        return True
-    try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _is(f: IO[Any], path: Path) -> bool:
-    """Whether the open file `f` is still the file at `path` (not deleted or replaced since it was opened)."""
-    try:
-        return os.path.samestat(os.fstat(f.fileno()), os.stat(path))
-    except FileNotFoundError:
-        return False
-
-
-def count_lines(path: Path) -> int:
-    """Calls in a recovery file (0 if there is none)."""
-    try:
-        with path.open("rb") as f:
-            return sum(1 for line in f if line.strip())
-    except FileNotFoundError:
-        return 0

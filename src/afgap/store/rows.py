@@ -18,20 +18,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from afgap.errors import StoreError
-from afgap.records import (
-    CONDITION_NAME,
-    CallRecord,
-    Design,
-    InterchangeRecord,
-    Label,
-    Message,
-    Outcome,
-    Sampling,
-)
 from afgap.store.imports import LabelValues, import_values
+from afgap.vocabulary import CONDITION_NAME, Design, Label, Outcome
+
+if TYPE_CHECKING:  # pydantic-backed: the writer child never imports them (afgap.vocabulary says why)
+    from afgap.records import CallRecord, InterchangeRecord, Message, Sampling
 
 
 def timestamp() -> str:

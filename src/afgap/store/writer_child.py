@@ -5,7 +5,7 @@ never by hand. Reads length-prefixed pickles until end of input, which comes whe
 stops, or is killed; whatever arrived is committed before it exits. While another process holds the
 store's lock it waits (up to LOCK_TIMEOUT seconds), saying so on stdout. When the store takes no row at
 all (locked past that, disk full, read-only), it says `failed` on stdout, saves the batch in hand and
-every later one to the recovery file RECOVERY (afgap.store.recovery) until its input ends, prints the
+every later one to the recovery file RECOVERY (afgap.store.recovery_files) until its input ends, prints the
 reason as one line on stderr and exits 3; 1 if even the recovery file could not be written. The pickles
 come from the parent over a private pipe; nothing else writes to it.
 """
@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from afgap.store import recovery_files as recovery
 from afgap.store.batches import write_batch
 from afgap.store.busy import Patience
 from afgap.store.database import open_store
@@ -68,9 +69,6 @@ def serve(store_path: Path, saved: Path, patience_s: float, source: BinaryIO, st
     except Exception as exc:  # disk full, locked past patience, …: the reason, after the replies are safe
         say(FAILED)
         reason = str(exc) or type(exc).__name__
-    # Here, not at the top: only a failing store needs it, and it costs the child ~40 ms of start-up.
-    from afgap.store import recovery
-
     try:
         recovery.save(saved, in_hand)
         for batch in batches:

@@ -10,17 +10,15 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from afgap import __version__
 from afgap.errors import StoreError
-from afgap.records import CallRecord, Design, InterchangeRecord, Label
 from afgap.store.busy import Patience, begin_immediate, store_failure
 from afgap.store.names import NAMED, NameIds, stored_columns
 from afgap.store.rows import (
     AntiLabLabelRow,
     JudgeCallRow,
-    LabelRow,
     PromptRow,
     ResponseRow,
     check_conditions,
@@ -34,16 +32,21 @@ from afgap.store.rows import (
     run_row,
     timestamp,
 )
+from afgap.vocabulary import Design, Label
+
+if TYPE_CHECKING:  # pydantic-backed: the writer child never imports them (afgap.vocabulary says why)
+    from afgap.records import CallRecord, InterchangeRecord
 
 _INSERT_RUN = insert_statement("runs")
 _INSERT_PROMPT = insert_statement("prompts", verb="INSERT OR IGNORE")
-# Into the table behind the `responses` view: each name as its id in `names`.
+# Into the table behind the `responses` view, id first: each name as its id in `names`.
 _INSERT_RESPONSE = (
-    f"INSERT INTO response_rows ({', '.join(stored_columns(ResponseRow._fields))}) "
-    f"VALUES ({', '.join('?' * len(ResponseRow._fields))})"
+    f"INSERT INTO response_rows (id, {', '.join(stored_columns(ResponseRow._fields))}) "
+    f"VALUES (?, {', '.join('?' * len(ResponseRow._fields))})"
 )
 _PROMPT_ID = ResponseRow._fields.index("prompt_id")
-_NAMED_AT = tuple(ResponseRow._fields.index(field) for field in NAMED)
+_NAMED_AT = tuple(1 + ResponseRow._fields.index(field) for field in NAMED)  # after the id
+_LAST_ID = "SELECT COALESCE(MAX(id), 0) FROM response_rows"
 # ON CONFLICT covers only the cell's uniqueness: NOT NULL and CHECK violations still raise.
 _INSERT_LABEL = insert_statement("labels", verb="INSERT OR REPLACE")
 _INSERT_JUDGE_CALL = insert_statement("judge_calls", verb="INSERT OR REPLACE")
@@ -125,25 +128,33 @@ class Writes:
                 # A stored errored attempt at the same cell is replaced (its labels go with it).
                 hashes = [(row.request_hash,) for row, _, _ in items]
                 self.conn.executemany("DELETE FROM response_rows WHERE request_hash = ?", hashes)
-                labels = [self._insert_response(row, messages, found, now) for row, messages, found in items]
-                self.conn.executemany(_INSERT_LABEL, [label for found in labels for label in found])
+                # The ids SQLite would give (one past the largest; the transaction holds the write lock),
+                # so a batch is one executemany per table instead of one execute per response.
+                (last,) = self.conn.execute(_LAST_ID).fetchone()
+                responses, labels = [], []
+                for response_id, (row, messages, found) in enumerate(items, last + 1):
+                    responses.append(self._response_values(response_id, row, messages))
+                    labels += [label_row(response_id, label, now) for label in found]
+                self.conn.executemany(_INSERT_RESPONSE, responses)
+                self.conn.executemany(_INSERT_LABEL, labels)
                 if also is not None:
                     also()
         except BaseException:
             self._prompt_ids.clear()  # ids of prompts inserted in this transaction are gone
             raise
 
-    def _insert_response(
-        self, row: ResponseRow, messages: str, labels: Sequence[Label], now: str
-    ) -> list[LabelRow]:
-        """Insert one collected response (its conversation stored once); its labels, to insert next."""
-        # A plain tuple spliced around prompt_id: NamedTuple._replace costs more than the rest of the row.
-        values = [*row[:_PROMPT_ID], self._prompt_id(messages), *row[_PROMPT_ID + 1 :]]
+    def _response_values(self, response_id: int, row: ResponseRow, messages: str) -> list[object]:
+        """One collected response's values for _INSERT_RESPONSE (its conversation stored once)."""
+        # A plain list spliced around prompt_id: NamedTuple._replace costs more than the rest of the row.
+        values: list[object] = [
+            response_id,
+            *row[:_PROMPT_ID],
+            self._prompt_id(messages),
+            *row[_PROMPT_ID + 1 :],
+        ]
         for at in _NAMED_AT:
             values[at] = self.name_ids.get(self.conn, values[at])
-        cur = self.conn.execute(_INSERT_RESPONSE, values)
-        response_id = int(cur.lastrowid or 0)
-        return [label_row(response_id, label, now) for label in labels]
+        return values
 
     def _prompt_id(self, messages: str) -> int:
         """The id of this conversation in `prompts`, inserting it the first time it is sent."""
