@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import pickle
 import sqlite3
 import threading
 import time
@@ -17,7 +16,7 @@ from afgap.errors import StoreError
 from afgap.records import CallRecord
 from afgap.store import recovery, writer_child
 from afgap.store.database import Store, open_store
-from afgap.store.framing import FRAME, SAVED
+from afgap.store.framing import SAVED, frame
 from afgap.store.rows import messages_json, response_row, timestamp
 from afgap.store.writes import Item
 from tests.store.test_writer import ANSWER, _plans
@@ -95,11 +94,7 @@ def test_a_corrupt_recovery_file_names_its_line_and_is_left_in_place(
 
 
 def _frames(batches: list[list[Item]]) -> io.BytesIO:
-    body = b""
-    for batch in batches:
-        data = pickle.dumps(batch)
-        body += FRAME.pack(len(data)) + data
-    return io.BytesIO(body)
+    return io.BytesIO(b"".join(frame([], list(batch)) for batch in batches))
 
 
 def test_the_child_saves_the_batch_in_hand_and_all_later_ones_when_the_disk_fills(

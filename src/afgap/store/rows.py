@@ -313,16 +313,12 @@ def check_conditions(names: Iterable[str]) -> None:
 
 def label_row(response_id: int, label: Label, now: str, detail: str | None = None) -> LabelRow:
     """A label as stored beside its response."""
+    # Positional: the collect writer makes two per reply, and keywords cost a NamedTuple twice as much.
+    classifier = label.classifier
+    strength = classifier_strength(classifier)
+    outcome = label.outcome.value
     return LabelRow(
-        response_id=response_id,
-        classifier=label.classifier,
-        strength=classifier_strength(label.classifier),
-        outcome=label.outcome.value,
-        af_reasoning=label.af_reasoning,
-        rule=label.rule,
-        score=label.score,
-        created_at=now,
-        detail=detail,
+        response_id, classifier, strength, outcome, label.af_reasoning, label.rule, label.score, now, detail
     )
 
 

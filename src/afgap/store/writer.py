@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -41,9 +40,8 @@ from afgap.errors import Interrupted, StoreError
 from afgap.records import CallRecord
 from afgap.store import recovery
 from afgap.store.database import Store
-from afgap.store.framing import FAILED, FRAME, NOTICE
+from afgap.store.framing import FAILED, FRAME, NOTICE, Conversations, frame
 from afgap.store.rows import messages_json, response_row, timestamp
-from afgap.store.writes import Item
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long
 # Beyond the lock patience: the child's last batch may wait that long before it gives up.
@@ -74,6 +72,7 @@ class Writer:
         # cancels a frame still queued for the thread; close() sends whatever is left here.
         self.pending: list[bytes] = []
         self._unsent: list[bytes] = []  # close()'s frames not yet written to the pipe
+        self._conversations = Conversations()  # those sent to the child, each crossing the pipe once
         self.error: BaseException | None = None
         self._path = store.path.resolve()
         self.recovery = recovery.recovery_path(self._path, run_id)
@@ -128,19 +127,19 @@ class Writer:
         self.buffer.append(record)
 
     def _frame(self, batch: list[CallRecord]) -> bytes:
-        """One batch as a length-prefixed pickle of store rows (built on the loop: a thread doing this
+        """One batch as a frame of store rows (afgap.store.framing; built on the loop: a thread doing this
         Python work would take the GIL from the loop in switch-interval slices)."""
-        now = timestamp()
-        items: list[Item] = [
+        now, sent = timestamp(), self._conversations
+        new: list[str] = []  # conversations first sent in this frame
+        items = [
             (
                 response_row(r, self.run_id, self.query_texts.get(r.plan.request_hash), now),
-                messages_json(r),
+                sent.reference(messages_json(r), new),
                 (r.text, r.reasoning, r.api_refusal) if r.status == "ok" else None,
             )
             for r in batch
         ]
-        body = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
-        return FRAME.pack(len(body)) + body
+        return frame(new, items)
 
     def _send(self, frame: bytes) -> None:
         """Write one frame to the child's stdin; a full pipe blocks here with the GIL released."""
@@ -278,8 +277,9 @@ class Writer:
 
     def _save_here(self, frames: list[bytes], path: Path | None = None) -> str:
         """Save the calls in frames the child never took to a recovery file; a note if that failed."""
-        # Our own pickles, never read from outside this process.
-        items = [item for frame in frames for item in pickle.loads(frame[FRAME.size :])]
+        items = [
+            item for sent in frames for item in self._conversations.items(sent[FRAME.size :], received=False)
+        ]
         if not items:
             return ""
         try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from afgap.store import recovery_files as recovery
 from afgap.store.batches import write_batch
 from afgap.store.busy import Patience
 from afgap.store.database import open_store
-from afgap.store.framing import FAILED, FRAME, NOTICE, SAVED
+from afgap.store.framing import FAILED, FRAME, NOTICE, SAVED, Conversations
 from afgap.store.writes import Item
 
 _CHECKPOINT_PAGES = 10_000
@@ -32,6 +31,7 @@ _CHECKPOINT_PAGES = 10_000
 
 def frames(stream: BinaryIO) -> Iterator[list[Item]]:
     """Each batch on `stream` until it ends (a batch cut short by a killed parent is dropped)."""
+    conversations = Conversations()
     while True:
         head = stream.read(FRAME.size)
         if len(head) < FRAME.size:
@@ -40,7 +40,7 @@ def frames(stream: BinaryIO) -> Iterator[list[Item]]:
         body = stream.read(size)
         if len(body) < size:
             return
-        yield pickle.loads(body)
+        yield conversations.items(body, received=True)
 
 
 def serve(store_path: Path, saved: Path, patience_s: float, source: BinaryIO, status: TextIO) -> int:
