@@ -9,19 +9,22 @@
 
 The simulator runs in its own process (`afgap.sim.process.start_in_subprocess`); each `afgap collect` is a
 separate process on a fresh store, timed from spawn to exit (start-up, planning, store and shutdown
-included). N is exact: the first 100 built-in
-queries x 2 conditions x K samples of the `helpful-only-no-cot` scenario (one request per call, so the
-floor N x latency / C is the true network floor). A raw aiohttp client (no store, no parsing, run in its
-own process the same way) is the second reference: it shows how much of the time is the simulator's,
-which shares the machine with the client. Shared machines drift by ±20 % over minutes, so each case runs
-`--repeat` times, afgap and the raw client in turn, and the table shows the median run of each (with the
-range of ratios). `--server stdlib` runs the same cases against benchmarks/mock_openai.py, a standard-library
-asyncio server sharing no code with afgap (`both`: the simulator, then it). CPU s is the collecting
-process's own (with its writer child), from wait4; "CPU x raw" is afgap's CPU over the raw client's in the
-same case. A second table splits CPU into fixed and marginal cost: per server, client and C, the marginal
-CPU per call is (median CPU at N=10,000 - median CPU at N=2,000) / 8,000, so start-up, planning, the
-store's opening and the writer child's start cancel out; "marginal x raw" is afgap's over the raw
-client's, beside the total-based ratio at N=10,000. Results go to benchmarks/out/collect*.json.
+included). N is exact: the first 100 built-in queries x 2 conditions x K samples of the
+`helpful-only-no-cot` scenario (one request per call, so the floor N x latency / C is the true network
+floor). A raw aiohttp client (no store, no parsing, run in its own process the same way) is the second
+reference: it shows how much of the time is the simulator's, which shares the machine with the client.
+Shared machines drift by ±20 % over minutes, so each case runs `--repeat` times, afgap and the raw client in
+turn, and the table shows the median run of each (with the range of ratios). `--server stdlib` runs the same
+cases against benchmarks/mock_openai.py, a standard-library asyncio server sharing no code with afgap
+(`both`: the simulator, then it). CPU s is the collecting process's own (with its writer child), from wait4;
+"CPU x raw" is afgap's CPU over the raw client's in the same case. Every timed process may write and read
+Python's bytecode cache (an inherited PYTHONDONTWRITEBYTECODE is dropped), and each client runs once untimed
+first: an installed afgap has its bytecode compiled by pip, so compiling afgap's source on every run would
+time the compiler, not afgap, and would weigh more on afgap, which loads more modules than the raw client. A
+second table splits CPU into fixed and marginal cost: per server, client and C, the marginal CPU per call is
+(median CPU at N=10,000 - median CPU at N=2,000) / 8,000, so start-up, planning, the store's opening and the
+writer child's start cancel out; "marginal x raw" is afgap's over the raw client's, beside the total-based
+ratio at N=10,000. Results go to benchmarks/out/collect*.json.
 """
 
 from __future__ import annotations
@@ -51,6 +54,12 @@ QUERIES = 100  # of the 130 built-in ones, so N = 100 x 2 conditions x samples i
 SCENARIO = "helpful-only-no-cot"
 MODEL = "openai-api/bench/faker"
 CASES = ((2_000, 100), (10_000, 100), (2_000, 256), (10_000, 256))
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    """The timed processes' environment: this one, with the bytecode cache allowed (see above)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **extra}
 
 
 def sim_stats(base: str, reset: bool = False) -> dict[str, Any]:
@@ -91,7 +100,7 @@ def collect_case(base: str, n: int, c: int, latency_ms: float, source: str | Non
     samples = n // (QUERIES * 2)
     with tempfile.TemporaryDirectory(prefix="afgap-bench-") as tmp:
         db = Path(tmp) / "bench.sqlite"
-        env = {**os.environ, "BENCH_BASE_URL": f"{base}/v1", "BENCH_API_KEY": "bench", "NO_COLOR": "1"}
+        env = bench_env(BENCH_BASE_URL=f"{base}/v1", BENCH_API_KEY="bench", NO_COLOR="1")
         if source is not None:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
         args = [sys.executable, "-m", "afgap", "collect", "-m", MODEL, "--scenario", SCENARIO, "--quiet"]
@@ -140,7 +149,7 @@ def raw_case(base: str, n: int, c: int, latency_ms: float) -> dict[str, Any]:
     """The same N requests from a bare aiohttp client in its own process: the simulator-bound floor."""
     sim_stats_or_none(base, reset=True)
     wall, rss, code, _, cpu = timed(
-        [sys.executable, __file__, "--raw-client", base, str(n), str(c)], dict(os.environ)
+        [sys.executable, __file__, "--raw-client", base, str(n), str(c)], bench_env()
     )
     row = timing_row("raw aiohttp", n, c, latency_ms, wall, rss, cpu)
     row.update(exit_code=code, requests=(sim_stats_or_none(base) or {"requests": n})["requests"])
@@ -336,6 +345,12 @@ def run_throughput(
     """Every case `repeat` times with afgap collect and the raw client in turn; the median run of each."""
     rows = []
     with serving(server, latency_ms) as base:
+        # Untimed: fills the bytecode cache of each client, so no timed run compiles source.
+        collect_case(base, QUERIES * 2, 100, latency_ms)
+        if opts.baseline:
+            collect_case(base, QUERIES * 2, 100, latency_ms, opts.baseline)
+        if not opts.no_raw:
+            raw_case(base, QUERIES * 2, 100, latency_ms)
         for n, c in cases:
             mine, older, theirs = [], [], []
             for _ in range(max(opts.repeat, 1)):
