@@ -278,7 +278,7 @@ def imported_values(record: InterchangeRecord, now: str) -> tuple[object, ...]:
 
 
 def label_values(label: Label) -> LabelValues:
-    """A label as an import stores it beside its response."""
+    """A label's stored values between its response's id and its time (an import's, and label_row's)."""
     strength = classifier_strength(label.classifier)
     return label.classifier, strength, label.outcome.value, label.af_reasoning, label.rule, label.score
 
@@ -314,12 +314,7 @@ def check_conditions(names: Iterable[str]) -> None:
 def label_row(response_id: int, label: Label, now: str, detail: str | None = None) -> LabelRow:
     """A label as stored beside its response."""
     # Positional: the collect writer makes two per reply, and keywords cost a NamedTuple twice as much.
-    classifier = label.classifier
-    strength = classifier_strength(classifier)
-    outcome = label.outcome.value
-    return LabelRow(
-        response_id, classifier, strength, outcome, label.af_reasoning, label.rule, label.score, now, detail
-    )
+    return LabelRow(response_id, *label_values(label), now, detail)
 
 
 def run_row(version: str, command: str, settings: Mapping[str, Any]) -> RunRow:

@@ -19,11 +19,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from afgap.store import recovery_files as recovery
 from afgap.store.batches import write_batch
 from afgap.store.busy import Patience
 from afgap.store.database import open_store
 from afgap.store.framing import FAILED, FRAME, NOTICE, SAVED, Conversations
+from afgap.store.recovery_files import save
 from afgap.store.writes import Item
 
 _CHECKPOINT_PAGES = 10_000
@@ -70,9 +70,9 @@ def serve(store_path: Path, saved: Path, patience_s: float, source: BinaryIO, st
         say(FAILED)
         reason = str(exc) or type(exc).__name__
     try:
-        recovery.save(saved, in_hand)
+        save(saved, in_hand)
         for batch in batches:
-            recovery.save(saved, batch)
+            save(saved, batch)
     except OSError as exc:
         print(f"{reason}; and the recovery file {saved} could not be written: {exc}", file=sys.stderr)
         return 1
