@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 import afgap
+from afgap.store.framing import FRAME
+from collect import bench_env  # benchmarks/collect.py, beside this file
 
 QUERIES = 100
 SCENARIO = "helpful-only-no-cot"
@@ -59,8 +61,7 @@ main()
 
 def env_for(source: str | None, base_url: str) -> dict[str, str]:
     """The environment of a collect (or replay) from `source` (None: this afgap), bytecode cache allowed."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env.update(BENCH_BASE_URL=f"{base_url}/v1", BENCH_API_KEY="bench", NO_COLOR="1")
+    env = bench_env(BENCH_BASE_URL=f"{base_url}/v1", BENCH_API_KEY="bench", NO_COLOR="1")
     # The child finds afgap on PYTHONPATH, as the collect's writer sets it (it runs without site-packages).
     root = source or str(Path(afgap.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
@@ -138,11 +139,11 @@ def store_floor(where: Path, batches: int) -> float:
 
 
 def frames_in(path: Path) -> int:
-    """How many batches the captured input holds (each a 4-byte length, then that many bytes)."""
-    count, data = 0, path.read_bytes()
-    at = 0
-    while at + 4 <= len(data):
-        at += 4 + int.from_bytes(data[at : at + 4], "big")
+    """How many batches the captured input holds (each its length, then that many bytes)."""
+    count, at, data = 0, 0, path.read_bytes()
+    while at + FRAME.size <= len(data):
+        (size,) = FRAME.unpack_from(data, at)
+        at += FRAME.size + size
         count += 1
     return count
 
