@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from afgap.classify.labels import default_labels
 from afgap.records import Outcome
 
@@ -52,3 +55,18 @@ def test_one_parse_gives_the_same_labels_as_two() -> None:
     for text, reasoning in texts:
         tags = classify_response(text, reasoning)
         assert default_labels(text, reasoning) == [tags, screen_label(text, reasoning)], (text, reasoning)
+
+
+def test_a_reply_without_a_scratchpad_is_labelled_without_loading_the_screen() -> None:
+    """The writer process of a no-scratchpad collect never compiles the screen's lexicon; a scratchpad
+    loads it on first use."""
+    probe = (
+        "import sys\n"
+        "from afgap.classify.labels import default_labels\n"
+        "default_labels('<OUTPUT><request_fully_accepted/>Sure.</OUTPUT>', None)\n"
+        "before = 'afgap.classify.screen' in sys.modules\n"
+        "default_labels('<think>Hm.</think><OUTPUT><rejected/></OUTPUT>', None)\n"
+        "print(before, 'afgap.classify.screen' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.split() == ["False", "True"]

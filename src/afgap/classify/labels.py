@@ -1,8 +1,16 @@
-"""The labels every answered response gets on arrival: the tag parser's, and the offline AF screen's."""
+"""The labels every answered response gets on arrival: the tag parser's, and the offline AF screen's.
+
+The screen's lexicon (afgap.classify.screen: ~40 ms of regular expressions to compile) is imported the
+first time a reply has a scratchpad to screen. A reply without one gets the screen's label without it,
+so a collect of a scenario without a scratchpad never loads it: its writer process pays every import
+on every run.
+"""
 
 from __future__ import annotations
 
-from afgap.classify.screen import screen_label
+import functools
+
+from afgap.classify.screen_record import CURRENT_SCREEN
 from afgap.classify.tags import classify_and_split
 from afgap.vocabulary import Label, Outcome
 
@@ -14,4 +22,14 @@ def default_labels(text: str | None, reasoning: str | None, api_refusal: bool = 
     if api_refusal:
         return [API_REFUSAL]
     tags, scratchpad = classify_and_split(text, reasoning)
+    if not scratchpad.strip():
+        return [tags, unscreened(tags.outcome, tags.rule)]
+    from afgap.classify.screen import screen_label
+
     return [tags, screen_label(text, reasoning, tags, scratchpad)]
+
+
+@functools.cache
+def unscreened(outcome: Outcome, rule: str) -> Label:
+    """The screen's label of a reply with no scratchpad: the tag parser's verdict, no AF reasoning."""
+    return Label(outcome=outcome, classifier=CURRENT_SCREEN, rule=rule)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from afgap.classify import af_cues as cue
 from afgap.classify import af_links as link
 from afgap.classify.prefilter import Prefiltered
+from afgap.classify.screen_record import CURRENT_SCREEN
 from afgap.classify.screen_v1 import (
     CRITERIA,
     ScreenResult,
@@ -47,7 +48,7 @@ __all__ = [
     "screen_text",
 ]
 
-CLASSIFIER = "screen@2"
+CLASSIFIER = CURRENT_SCREEN
 # Share of the score the three awareness criteria can give without the decisive one.
 _AWARE_CAP = 0.15
 # How far back (in sentences) a decision may reach for the motive it follows from.

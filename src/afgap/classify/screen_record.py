@@ -7,6 +7,10 @@ no real-text measurement, and reports say so.
 
 from __future__ import annotations
 
+# The version new screen labels carry (afgap.classify.screen); here so the labels given on arrival can
+# name it without loading the screen's lexicon.
+CURRENT_SCREEN = "screen@2"
+
 REAL_TEXT = {
     "screen@2": (
         "on real text its specificity is 1.00 [0.96, 1.00] (0 of 88 held-out non-faking Gemini 3.1 Pro "
