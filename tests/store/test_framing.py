@@ -8,6 +8,7 @@ import pytest
 
 from afgap.store import framing
 from afgap.store.framing import FRAME, Conversations, frame
+from afgap.store.rows import ResponseRow
 from afgap.store.writer_child import frames
 
 PROMPT = "[{'role': 'system', 'content': 'a long rendered system prompt'}] "
@@ -17,12 +18,17 @@ def _conversation(i: int) -> str:
     return f"{PROMPT}#{i}"
 
 
+def _row(n: int, k: int) -> tuple[object, ...]:
+    """A row as the writer sends it: a plain tuple of ResponseRow's length."""
+    return (n, k, *[None] * (len(ResponseRow._fields) - 2))
+
+
 def _send(sender: Conversations, batches: list[list[int]]) -> list[bytes]:
     """Frames of items (row, conversation, answer) whose conversations are numbered `batches`."""
     sent = []
     for batch in batches:
         new: list[str] = []
-        items = [((n, k), sender.reference(_conversation(n), new), None) for k, n in enumerate(batch)]
+        items = [(_row(n, k), sender.reference(_conversation(n), new), None) for k, n in enumerate(batch)]
         sent.append(frame(new, items))
     return sent
 
@@ -40,9 +46,11 @@ def test_a_conversation_sent_again_crosses_the_pipe_once_and_reads_back_whole() 
     assert [[conversation for _, conversation, _ in batch] for batch in received] == [
         [_conversation(n) for n in batch] for batch in batches
     ]
+    # Rows cross as plain tuples and arrive as ResponseRows.
     assert [[row for row, _, _ in batch] for batch in received] == [
-        [(n, k) for k, n in enumerate(batch)] for batch in batches
+        [ResponseRow._make(_row(n, k)) for k, n in enumerate(batch)] for batch in batches
     ]
+    assert all(type(row) is ResponseRow for batch in received for row, _, _ in batch)
 
 
 def test_past_the_numbered_limit_conversations_cross_as_text(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -93,6 +94,40 @@ def test_a_response_row_holds_stored_values_and_pickles_as_itself() -> None:
     # Unset reasoning settings are not stored: the JSON is what it was before they existed.
     assert row.sampling == '{"temperature":1.0,"max_tokens":4096}' and row.api_refusal is True
     assert pickle.loads(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)) == row
+
+
+def test_a_response_row_puts_every_value_under_its_own_name() -> None:
+    """The row is built positionally: each of the record's values must land in the field of its name."""
+    record = dataclasses.replace(
+        _record(),
+        reasoning="why",
+        provider_model="pm",
+        finish_reason="stop",
+        tokens_in=11,
+        tokens_out=12,
+        cost_usd=0.5,
+        cache_write_tokens=13,
+        cache_read_tokens=14,
+        latency_s=1.5,
+        attempts=3,
+        turns=2,
+        simulated=True,
+        error_class="ec",
+        error_message="em",
+    )
+    row = response_row(record, run_id=7, query_text="q?", now="t")
+    shared = [f.name for f in dataclasses.fields(CallRecord) if f.name in ResponseRow._fields]
+    assert len(shared) == 17
+    assert {name: getattr(row, name) for name in shared} == {name: getattr(record, name) for name in shared}
+    plan = record.plan
+    assert (row.model, row.provider, row.scenario, row.scenario_hash, row.query_id) == (
+        plan.spec.model,
+        plan.spec.provider,
+        plan.scenario,
+        plan.scenario_hash,
+        plan.query_id,
+    )
+    assert (row.created_at, row.run_id, row.query_text, row.prompt_id) == ("t", 7, "q?", None)
 
 
 def test_an_imported_row_is_the_record_and_nothing_it_did_not_measure() -> None:

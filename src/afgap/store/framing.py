@@ -3,10 +3,12 @@
 A module of its own so the child imports only these few names, not the parent's side (asyncio,
 subprocess, threads): every import is start-up CPU the child spends on every collect.
 
-Each batch on the pipe is its length, then a pickle of (new conversations, items). An item's
-conversation (the JSON of the messages a call sent) is the text itself or, when it has crossed the pipe
-before, its number in order of first crossing: a study sends each conversation many times (samples,
-models), and a rendered system prompt is kilobytes that both processes would otherwise copy each time.
+Each batch on the pipe is its length, then a pickle of (new conversations, items). An item's row
+crosses as a plain tuple and becomes a ResponseRow again on arrival (a NamedTuple's pickle calls back
+into Python on both sides, per row). An item's conversation (the JSON of the messages a call sent) is
+the text itself or, when it has crossed the pipe before, its number in order of first crossing: a study
+sends each conversation many times (samples, models), and a rendered system prompt is kilobytes that
+both processes would otherwise copy each time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import pickle
 import struct
 from typing import TYPE_CHECKING, Any
+
+from afgap.store.rows import ResponseRow
 
 if TYPE_CHECKING:
     from afgap.store.writes import Item
@@ -57,5 +61,5 @@ class Conversations:
         new, items = pickle.loads(body)
         if received:
             self.texts.extend(new)
-        texts = self.texts
-        return [(row, texts[sent] if type(sent) is int else sent, answer) for row, sent, answer in items]
+        texts, row_of = self.texts, ResponseRow._make
+        return [(row_of(row), texts[n] if type(n) is int else n, answer) for row, n, answer in items]

@@ -229,38 +229,48 @@ def insert_statement(table: str, *, verb: str = "INSERT", on_conflict: str = "")
 
 def response_row(record: CallRecord, run_id: int, query_text: str | None, now: str) -> ResponseRow:
     """The stored row of a finished call; its prompt_id is set when its conversation is stored."""
-    plan = record.plan
-    return ResponseRow(
-        source="collect",
-        request_hash=plan.request_hash,
-        model=plan.spec.model,
-        provider=plan.spec.provider,
-        scenario=plan.scenario,
-        scenario_hash=plan.scenario_hash,
-        query_id=plan.query_id,
-        condition=plan.condition,
-        sample=plan.sample,
-        status=record.status,
-        created_at=now,
-        run_id=run_id,
-        query_text=query_text,
-        sampling=_sampling_json(plan.sampling),
-        text=record.text,
-        reasoning=record.reasoning,
-        provider_model=record.provider_model,
-        finish_reason=record.finish_reason,
-        tokens_in=record.tokens_in,
-        tokens_out=record.tokens_out,
-        cost_usd=record.cost_usd,
-        latency_s=record.latency_s,
-        attempts=record.attempts,
-        turns=record.turns,
-        api_refusal=record.api_refusal,
-        simulated=record.simulated,
-        error_class=record.error_class,
-        error_message=record.error_message,
-        cache_write_tokens=record.cache_write_tokens,
-        cache_read_tokens=record.cache_read_tokens,
+    return ResponseRow._make(response_values(record, run_id, query_text, now))
+
+
+def response_values(record: CallRecord, run_id: int, query_text: str | None, now: str) -> tuple[object, ...]:
+    """response_row's values as a plain tuple, in ResponseRow's order.
+
+    The collect writer sends these to its child: built positionally and pickled as a plain tuple, a row
+    costs about a fifth of a keyword-built NamedTuple, whose pickle also calls back into Python per row.
+    """
+    plan, spec = record.plan, record.plan.spec
+    return (
+        "collect",  # source
+        plan.request_hash,
+        spec.model,
+        spec.provider,
+        plan.scenario,
+        plan.scenario_hash,
+        plan.query_id,
+        plan.condition,
+        plan.sample,
+        record.status,
+        now,  # created_at
+        run_id,
+        query_text,
+        None,  # prompt_id: set when the conversation is stored
+        _sampling_json(plan.sampling),
+        record.text,
+        record.reasoning,
+        record.provider_model,
+        record.finish_reason,
+        record.tokens_in,
+        record.tokens_out,
+        record.cost_usd,
+        record.latency_s,
+        record.attempts,
+        record.turns,
+        record.api_refusal,
+        record.simulated,
+        record.error_class,
+        record.error_message,
+        record.cache_write_tokens,
+        record.cache_read_tokens,
     )
 
 

@@ -41,7 +41,7 @@ from afgap.records import CallRecord
 from afgap.store import recovery
 from afgap.store.database import Store
 from afgap.store.framing import FAILED, FRAME, NOTICE, Conversations, frame
-from afgap.store.rows import messages_json, response_row, timestamp
+from afgap.store.rows import messages_json, response_values, timestamp
 
 FLUSH_INTERVAL_S = 0.05  # completed calls reach the disk within about this long
 # Beyond the lock patience: the child's last batch may wait that long before it gives up.
@@ -133,7 +133,7 @@ class Writer:
         new: list[str] = []  # conversations first sent in this frame
         items = [
             (
-                response_row(r, self.run_id, self.query_texts.get(r.plan.request_hash), now),
+                response_values(r, self.run_id, self.query_texts.get(r.plan.request_hash), now),
                 sent.reference(messages_json(r), new),
                 (r.text, r.reasoning, r.api_refusal) if r.status == "ok" else None,
             )
