@@ -86,7 +86,10 @@ class ModelSpec(Frozen):
     cache_prompt: bool = Field(default=False, description="Anthropic: mark the system prompt cacheable.")
 
 
-@dataclass(frozen=True, slots=True)
+# Completion and CallRecord are not frozen: one of each is made per call, and a frozen dataclass sets
+# every field through object.__setattr__ (measured: ~1 µs more per Completion, ~2 µs per CallRecord, a
+# few per cent of the collect's own CPU per call). Nothing changes either once it is made.
+@dataclass(slots=True)
 class Completion:
     """A provider's reply, converted from its wire format by a provider's from_wire (which checks types)."""
 
@@ -147,7 +150,7 @@ class CallPlan:
 CallStatus = Literal["ok", "error", "unavailable"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CallRecord:
     """What came back for one CallPlan, ready to be committed to the store."""
 

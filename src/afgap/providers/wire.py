@@ -108,7 +108,9 @@ def optional_count(value: Any) -> int | None:
     Odd usage fields (1e999 parses as infinity, NaN, -3, 2.5, "7") never cost the answer: the reply is
     kept and its tokens are unknown.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if type(value) is int:  # the common case, first
+        return value if 0 <= value <= _MAX_COUNT else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
         return None
