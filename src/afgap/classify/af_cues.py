@@ -9,18 +9,7 @@ from __future__ import annotations
 
 import re
 
-
-def lowercase_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a case-insensitive pattern to run on *lowercased* text.
-
-    Python's IGNORECASE folds case at every position tried; matching lowercased text case-sensitively
-    gives the same matches several times faster. Literals are lowered, escapes (\\W, \\S) kept as written.
-    """
-    out, escaped = [], False
-    for char in pattern:
-        out.append(char if escaped else char.lower())
-        escaped = not escaped and char == "\\"
-    return re.compile("".join(out))
+from afgap.classify.prefilter import lowercase_pattern
 
 
 def by_first_letter(alternation: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from afgap.classify.af_cues import lowercase_pattern
+from afgap.classify.prefilter import lowercase_pattern
 
 # A decision that follows from what came before: "So…", "Given that…", "The least bad option is…".
 CONSEQUENCE = lowercase_pattern(
