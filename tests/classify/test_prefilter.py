@@ -86,10 +86,7 @@ FOLDED = {name: getattr(tags, name) for name in ("_REFUSAL", "_HEDGE", "_DISCLAI
 
 
 def _whole(folded: CaseFolded) -> re.Pattern[str]:
-    flags = 0
-    for pattern in folded.patterns:
-        flags |= pattern.flags
-    return re.compile("|".join(p.pattern for p in folded.patterns), flags)
+    return re.compile("|".join(folded.sources), folded.flags | re.IGNORECASE)
 
 
 def _texts() -> list[str]:
@@ -205,11 +202,13 @@ def test_a_folded_cue_answers_as_the_case_insensitive_alternation_on_any_casing(
 
 
 def test_case_folding_refuses_a_pattern_it_cannot_fold() -> None:
-    with pytest.raises(ValueError, match="case-insensitive"):
-        CaseFolded(re.compile("abc"))
     with pytest.raises(ValueError, match="escape"):
-        CaseFolded(re.compile(r"\x41bc", re.IGNORECASE))
-    assert CaseFolded(re.compile(r"\bAs\s+an\s+AI\b", re.IGNORECASE)).found_in("well, AS AN ai, no")
+        CaseFolded(r"\x41bc")
+    assert CaseFolded(r"\bAs\s+an\s+AI\b").found_in("well, AS AN ai, no")
+    assert CaseFolded(r"\bAs\s+an\s+AI\b").found_in("well, AS AN ai, ſo no")  # as written, folded
+    assert not CaseFolded(r"^note:").found_in("a\nNote: b") and CaseFolded(r"^note:", flags=re.M).found_in(
+        "a\nNote: b"
+    )
 
 
 @pytest.mark.parametrize(

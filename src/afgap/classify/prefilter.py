@@ -41,28 +41,30 @@ class CaseFolded:
 
     On ASCII text the answer is the same by construction: there IGNORECASE equates exactly the letters
     lower() maps onto each other, and lowering changes no length, word boundary or character class. Any
-    other text is searched with the patterns as written, as Unicode folding reaches past lower() ("ſ"
-    matches "s"). Several patterns rather than one alternation: a branch that defeats the engine's
-    scanning (a MULTILINE `^`) can cost the whole alternation several times its own price.
+    other text is searched with the patterns as written and IGNORECASE (compiled on first need), as
+    Unicode folding reaches past lower() ("ſ" matches "s"). Several patterns rather than one alternation:
+    a branch that defeats the engine's scanning (a MULTILINE `^`) can cost the whole alternation several
+    times its own price. `flags` (IGNORECASE aside) apply to every pattern.
     """
 
-    __slots__ = ("folded", "patterns")
+    __slots__ = ("_written", "flags", "folded", "sources")
 
-    def __init__(self, *patterns: re.Pattern[str]) -> None:
-        for pattern in patterns:
-            if not pattern.flags & re.IGNORECASE:
-                raise ValueError("CaseFolded is for case-insensitive patterns")
-            if re.search(r"\\[xuUN0-7]", pattern.pattern):
+    def __init__(self, *sources: str, flags: int = 0) -> None:
+        for source in sources:
+            if re.search(r"\\[xuUN0-7]", source):
                 raise ValueError("a character escape (it may name an upper-case letter) in a folded pattern")
-        self.patterns = patterns
-        self.folded = tuple(lowercase_pattern(p.pattern, p.flags & ~re.IGNORECASE) for p in patterns)
+        self.sources, self.flags = sources, flags & ~re.IGNORECASE
+        self.folded = tuple(lowercase_pattern(source, self.flags) for source in sources)
+        self._written: tuple[re.Pattern[str], ...] | None = None
 
     def found_in(self, text: str) -> bool:
         """Whether any of the patterns matches anywhere in `text`."""
         if text.isascii():
             lowered = text.lower()
             return any(p.search(lowered) is not None for p in self.folded)
-        return any(p.search(text) is not None for p in self.patterns)
+        if self._written is None:
+            self._written = tuple(re.compile(s, self.flags | re.IGNORECASE) for s in self.sources)
+        return any(p.search(text) is not None for p in self._written)
 
 
 class Prefiltered:
