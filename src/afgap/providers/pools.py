@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from aiolimiter import AsyncLimiter
 
 from afgap.providers import registry
 from afgap.providers.clients import AttemptError, Client, TransportName, make_client
 from afgap.providers.limits import ProviderLimits, custom_endpoint_key
 from afgap.providers.transport import Endpoint
 from afgap.records import CallPlan, ModelSpec
+
+if TYPE_CHECKING:
+    from aiolimiter import AsyncLimiter
 
 __all__ = ["Pool", "ProviderLimits", "describe", "group", "open_endpoints", "rpm_limiter"]
 
@@ -74,7 +76,7 @@ def open_endpoints(pools: Sequence[Pool], transport: TransportName, timeout_s: f
         spec, wire = pool.spec, registry.wire_format(pool.spec)
         limiter = rpm_limiter(pool.rpm) if pool.rpm else None
         # A token bucket holding a minute's budget: one call asks for its estimate, capped at the bucket.
-        tokens = AsyncLimiter(pool.tpm, 60.0) if pool.tpm else None
+        tokens = token_limiter(pool.tpm) if pool.tpm else None
         headers = wire.headers(spec, pool.key)
         pool.endpoint = Endpoint(clients[spec.base_url], wire.url(spec), headers, wire, limiter, tokens)
     return list(clients.values())
@@ -82,8 +84,17 @@ def open_endpoints(pools: Sequence[Pool], transport: TransportName, timeout_s: f
 
 def rpm_limiter(rpm: float) -> AsyncLimiter:
     """A leaky bucket allowing `rpm` requests a minute in bursts of at most one second's worth."""
+    from aiolimiter import AsyncLimiter  # only when a limit is set (afgap.providers.transport says why)
+
     burst = max(1.0, rpm / 60.0)
     return AsyncLimiter(burst, burst * 60.0 / rpm)
+
+
+def token_limiter(tpm: float) -> AsyncLimiter:
+    """A token bucket holding a minute's budget of `tpm` tokens."""
+    from aiolimiter import AsyncLimiter
+
+    return AsyncLimiter(tpm, 60.0)
 
 
 def describe(pool: Pool, exc: AttemptError, env: Mapping[str, str]) -> str:

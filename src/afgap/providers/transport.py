@@ -12,14 +12,16 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
-
-from aiolimiter import AsyncLimiter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from afgap.engine import wirejson
 from afgap.providers.clients import AttemptError, Client
 from afgap.providers.wire import SIMULATED_HEADER, MalformedResponse, WireFormat, one_line
 from afgap.records import Completion
+
+if TYPE_CHECKING:  # imported where a limit is set (afgap.providers.pools): it reads its own version from
+    # package metadata at import, ~10 ms of every collect's start-up
+    from aiolimiter import AsyncLimiter
 
 # stamina logs every retry at WARNING; with no logging configured Python would print each one to stderr
 # over the progress display. Retries are counted in ProgressEvent instead; configured handlers still see them.
