@@ -110,7 +110,7 @@ def optional_count(value: Any) -> int | None:
     """
     if type(value) is int:  # the common case, first
         return value if 0 <= value <= _MAX_COUNT else None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
         return None
