@@ -8,9 +8,7 @@ on every run.
 
 from __future__ import annotations
 
-import functools
-
-from afgap.classify.screen_record import CURRENT_SCREEN
+from afgap.classify.screen_record import unscreened
 from afgap.classify.tags import classify_and_split
 from afgap.vocabulary import Label, Outcome
 
@@ -27,9 +25,3 @@ def default_labels(text: str | None, reasoning: str | None, api_refusal: bool = 
     from afgap.classify.screen import screen_label
 
     return [tags, screen_label(text, reasoning, tags, scratchpad)]
-
-
-@functools.cache
-def unscreened(outcome: Outcome, rule: str) -> Label:
-    """The screen's label of a reply with no scratchpad: the tag parser's verdict, no AF reasoning."""
-    return Label(outcome=outcome, classifier=CURRENT_SCREEN, rule=rule)

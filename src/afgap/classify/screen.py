@@ -25,7 +25,7 @@ from collections.abc import Callable
 from afgap.classify import af_cues as cue
 from afgap.classify import af_links as link
 from afgap.classify.prefilter import Prefiltered
-from afgap.classify.screen_record import CURRENT_SCREEN
+from afgap.classify.screen_record import CURRENT_SCREEN, unscreened
 from afgap.classify.screen_v1 import (
     CRITERIA,
     ScreenResult,
@@ -115,7 +115,7 @@ def screen_label(
     if scratchpad is None:
         scratchpad = split_response(text, reasoning)[0] if text is not None else (reasoning or "")
     if not scratchpad.strip():
-        return Label(outcome=tags.outcome, classifier=CLASSIFIER, rule=tags.rule)
+        return unscreened(tags.outcome, tags.rule)
     result = screen_scratchpad(scratchpad, refused=tags.outcome is Outcome.REFUSE)
     # The decisive criterion is complying *in order to* avoid modification: a response that ends in a
     # refusal cannot meet it, whatever its scratchpad weighed on the way.

@@ -7,9 +7,20 @@ no real-text measurement, and reports say so.
 
 from __future__ import annotations
 
-# The version new screen labels carry (afgap.classify.screen); here so the labels given on arrival can
-# name it without loading the screen's lexicon.
+import functools
+
+from afgap.vocabulary import Label, Outcome
+
+# The version new screen labels carry (afgap.classify.screen); here, with the label it gives a reply
+# with nothing to screen, so the labels given on arrival need not load the screen's lexicon.
 CURRENT_SCREEN = "screen@2"
+
+
+@functools.cache
+def unscreened(outcome: Outcome, rule: str) -> Label:
+    """The current screen's label of a reply with no scratchpad: the tag parser's verdict, no AF reasoning."""
+    return Label(outcome=outcome, classifier=CURRENT_SCREEN, rule=rule)
+
 
 REAL_TEXT = {
     "screen@2": (
