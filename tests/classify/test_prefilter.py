@@ -22,16 +22,20 @@ CUES = {
 }
 
 
-def _sentences() -> list[str]:
-    """The distinct lowercased sentences of the labelled and real dev sets: text the cues really meet."""
+def _corpus() -> list[str]:
+    """The texts of the labelled, validation and real dev sets: text the cues really meet."""
     paths = [DATA / "af_labelled.jsonl", DATA / "af_validation.jsonl", DATA / "real" / "dev.jsonl"]
-    texts = [
+    return [
         json.loads(line)["text"]
         for path in paths
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    return sorted({s.lower() for text in texts for s in screen_v1.split_sentences(text)})
+
+
+def _sentences() -> list[str]:
+    """The distinct lowercased sentences of the corpus."""
+    return sorted({s.lower() for text in _corpus() for s in screen_v1.split_sentences(text)})
 
 
 SENTENCES = _sentences()
@@ -93,14 +97,7 @@ def _texts() -> list[str]:
     """Whole texts the cues meet: the labelled, validation and real dev sets, and the tag parser's cases."""
     from tests.classify.test_tags import CASES
 
-    paths = [DATA / "af_labelled.jsonl", DATA / "af_validation.jsonl", DATA / "real" / "dev.jsonl"]
-    found = [
-        json.loads(line)["text"]
-        for path in paths
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    return [*found, *(text for _, text, _, _, _ in CASES if text)]
+    return [*_corpus(), *(text for _, text, _, _, _ in CASES if text)]
 
 
 @pytest.mark.parametrize("name", sorted(FOLDED))
